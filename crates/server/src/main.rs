@@ -1,0 +1,3 @@
+//! The `citybrain` binary.
+
+fn main() {}
