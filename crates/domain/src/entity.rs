@@ -179,7 +179,14 @@ mod tests {
     #[test]
     fn haversine_matches_a_known_distance() {
         // One degree of latitude is about 111.2 km on the mean sphere.
-        let d = LatLon { lat: 60.0, lon: 25.0 }.distance_m(LatLon { lat: 61.0, lon: 25.0 });
+        let d = LatLon {
+            lat: 60.0,
+            lon: 25.0,
+        }
+        .distance_m(LatLon {
+            lat: 61.0,
+            lon: 25.0,
+        });
         assert!((d - 111_195.0).abs() < 5.0, "{d}");
     }
 

@@ -146,12 +146,17 @@ mod tests {
     #[test]
     fn topic_separators_wildcards_and_whitespace_are_rejected() {
         for bad in ["a/b", "a+b", "a#", "a b", "a\nb", "ä"] {
-            assert!(matches!(SensorId::new(bad), Err(IdError::BadChar { .. })), "{bad}");
+            assert!(
+                matches!(SensorId::new(bad), Err(IdError::BadChar { .. })),
+                "{bad}"
+            );
         }
         assert_eq!(SensorId::new(""), Err(IdError::Empty));
         assert_eq!(
             SensorId::new("x".repeat(MAX_ID_LEN + 1)),
-            Err(IdError::TooLong { len: MAX_ID_LEN + 1 })
+            Err(IdError::TooLong {
+                len: MAX_ID_LEN + 1
+            })
         );
     }
 

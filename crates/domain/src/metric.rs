@@ -46,28 +46,182 @@ pub struct MetricInfo {
 
 /// The metrics the platform knows, with canonical units and plausible ranges.
 pub const KNOWN_METRICS: &[MetricInfo] = &[
-    MetricInfo { name: "flow", unit: Unit::VehPerHour, min: 0.0, max: 12_000.0, kind: SensorKind::TrafficDetector, description: "traffic flow across a detector" },
-    MetricInfo { name: "count", unit: Unit::Vehicles, min: 0.0, max: 10_000.0, kind: SensorKind::TrafficDetector, description: "vehicles counted in the reporting interval" },
-    MetricInfo { name: "speed", unit: Unit::KmPerHour, min: 0.0, max: 250.0, kind: SensorKind::TrafficDetector, description: "mean spot speed" },
-    MetricInfo { name: "occupancy", unit: Unit::Percent, min: 0.0, max: 100.0, kind: SensorKind::TrafficDetector, description: "share of time the detector is occupied" },
-    MetricInfo { name: "pm25", unit: Unit::MicrogramPerM3, min: 0.0, max: 2_000.0, kind: SensorKind::AirQuality, description: "PM2.5 mass concentration" },
-    MetricInfo { name: "pm10", unit: Unit::MicrogramPerM3, min: 0.0, max: 5_000.0, kind: SensorKind::AirQuality, description: "PM10 mass concentration" },
-    MetricInfo { name: "no2", unit: Unit::MicrogramPerM3, min: 0.0, max: 5_000.0, kind: SensorKind::AirQuality, description: "NO2 mass concentration" },
-    MetricInfo { name: "o3", unit: Unit::MicrogramPerM3, min: 0.0, max: 5_000.0, kind: SensorKind::AirQuality, description: "O3 mass concentration" },
-    MetricInfo { name: "aqi", unit: Unit::Dimensionless, min: 0.0, max: 999.0, kind: SensorKind::AirQuality, description: "air quality index (HJ 633 / US EPA scale)" },
-    MetricInfo { name: "temperature", unit: Unit::Celsius, min: -60.0, max: 70.0, kind: SensorKind::AirQuality, description: "air temperature" },
-    MetricInfo { name: "humidity", unit: Unit::Percent, min: 0.0, max: 100.0, kind: SensorKind::AirQuality, description: "relative humidity" },
-    MetricInfo { name: "power", unit: Unit::Kilowatt, min: -100_000.0, max: 100_000.0, kind: SensorKind::EnergyMeter, description: "active power, positive = consumption" },
-    MetricInfo { name: "energy", unit: Unit::KilowattHour, min: 0.0, max: 1.0e12, kind: SensorKind::EnergyMeter, description: "cumulative active energy register" },
-    MetricInfo { name: "voltage", unit: Unit::Volt, min: 0.0, max: 1.0e6, kind: SensorKind::EnergyMeter, description: "RMS voltage" },
-    MetricInfo { name: "current", unit: Unit::Ampere, min: 0.0, max: 1.0e5, kind: SensorKind::EnergyMeter, description: "RMS current" },
-    MetricInfo { name: "pv_power", unit: Unit::Kilowatt, min: 0.0, max: 100_000.0, kind: SensorKind::PvInverter, description: "PV inverter AC output" },
-    MetricInfo { name: "irradiance", unit: Unit::WattPerM2, min: 0.0, max: 1_500.0, kind: SensorKind::PvInverter, description: "plane-of-array irradiance" },
-    MetricInfo { name: "water_level", unit: Unit::Metre, min: -50.0, max: 100.0, kind: SensorKind::WaterLevel, description: "water level above gauge datum" },
-    MetricInfo { name: "water_flow", unit: Unit::CubicMetrePerSecond, min: 0.0, max: 100_000.0, kind: SensorKind::WaterLevel, description: "discharge" },
-    MetricInfo { name: "rainfall", unit: Unit::Millimetre, min: 0.0, max: 500.0, kind: SensorKind::WaterLevel, description: "rainfall in the reporting interval" },
-    MetricInfo { name: "battery", unit: Unit::Percent, min: 0.0, max: 100.0, kind: SensorKind::Other, description: "device battery charge" },
-    MetricInfo { name: "rssi", unit: Unit::Dbm, min: -150.0, max: 30.0, kind: SensorKind::Other, description: "radio signal strength" },
+    MetricInfo {
+        name: "flow",
+        unit: Unit::VehPerHour,
+        min: 0.0,
+        max: 12_000.0,
+        kind: SensorKind::TrafficDetector,
+        description: "traffic flow across a detector",
+    },
+    MetricInfo {
+        name: "count",
+        unit: Unit::Vehicles,
+        min: 0.0,
+        max: 10_000.0,
+        kind: SensorKind::TrafficDetector,
+        description: "vehicles counted in the reporting interval",
+    },
+    MetricInfo {
+        name: "speed",
+        unit: Unit::KmPerHour,
+        min: 0.0,
+        max: 250.0,
+        kind: SensorKind::TrafficDetector,
+        description: "mean spot speed",
+    },
+    MetricInfo {
+        name: "occupancy",
+        unit: Unit::Percent,
+        min: 0.0,
+        max: 100.0,
+        kind: SensorKind::TrafficDetector,
+        description: "share of time the detector is occupied",
+    },
+    MetricInfo {
+        name: "pm25",
+        unit: Unit::MicrogramPerM3,
+        min: 0.0,
+        max: 2_000.0,
+        kind: SensorKind::AirQuality,
+        description: "PM2.5 mass concentration",
+    },
+    MetricInfo {
+        name: "pm10",
+        unit: Unit::MicrogramPerM3,
+        min: 0.0,
+        max: 5_000.0,
+        kind: SensorKind::AirQuality,
+        description: "PM10 mass concentration",
+    },
+    MetricInfo {
+        name: "no2",
+        unit: Unit::MicrogramPerM3,
+        min: 0.0,
+        max: 5_000.0,
+        kind: SensorKind::AirQuality,
+        description: "NO2 mass concentration",
+    },
+    MetricInfo {
+        name: "o3",
+        unit: Unit::MicrogramPerM3,
+        min: 0.0,
+        max: 5_000.0,
+        kind: SensorKind::AirQuality,
+        description: "O3 mass concentration",
+    },
+    MetricInfo {
+        name: "aqi",
+        unit: Unit::Dimensionless,
+        min: 0.0,
+        max: 999.0,
+        kind: SensorKind::AirQuality,
+        description: "air quality index (HJ 633 / US EPA scale)",
+    },
+    MetricInfo {
+        name: "temperature",
+        unit: Unit::Celsius,
+        min: -60.0,
+        max: 70.0,
+        kind: SensorKind::AirQuality,
+        description: "air temperature",
+    },
+    MetricInfo {
+        name: "humidity",
+        unit: Unit::Percent,
+        min: 0.0,
+        max: 100.0,
+        kind: SensorKind::AirQuality,
+        description: "relative humidity",
+    },
+    MetricInfo {
+        name: "power",
+        unit: Unit::Kilowatt,
+        min: -100_000.0,
+        max: 100_000.0,
+        kind: SensorKind::EnergyMeter,
+        description: "active power, positive = consumption",
+    },
+    MetricInfo {
+        name: "energy",
+        unit: Unit::KilowattHour,
+        min: 0.0,
+        max: 1.0e12,
+        kind: SensorKind::EnergyMeter,
+        description: "cumulative active energy register",
+    },
+    MetricInfo {
+        name: "voltage",
+        unit: Unit::Volt,
+        min: 0.0,
+        max: 1.0e6,
+        kind: SensorKind::EnergyMeter,
+        description: "RMS voltage",
+    },
+    MetricInfo {
+        name: "current",
+        unit: Unit::Ampere,
+        min: 0.0,
+        max: 1.0e5,
+        kind: SensorKind::EnergyMeter,
+        description: "RMS current",
+    },
+    MetricInfo {
+        name: "pv_power",
+        unit: Unit::Kilowatt,
+        min: 0.0,
+        max: 100_000.0,
+        kind: SensorKind::PvInverter,
+        description: "PV inverter AC output",
+    },
+    MetricInfo {
+        name: "irradiance",
+        unit: Unit::WattPerM2,
+        min: 0.0,
+        max: 1_500.0,
+        kind: SensorKind::PvInverter,
+        description: "plane-of-array irradiance",
+    },
+    MetricInfo {
+        name: "water_level",
+        unit: Unit::Metre,
+        min: -50.0,
+        max: 100.0,
+        kind: SensorKind::WaterLevel,
+        description: "water level above gauge datum",
+    },
+    MetricInfo {
+        name: "water_flow",
+        unit: Unit::CubicMetrePerSecond,
+        min: 0.0,
+        max: 100_000.0,
+        kind: SensorKind::WaterLevel,
+        description: "discharge",
+    },
+    MetricInfo {
+        name: "rainfall",
+        unit: Unit::Millimetre,
+        min: 0.0,
+        max: 500.0,
+        kind: SensorKind::WaterLevel,
+        description: "rainfall in the reporting interval",
+    },
+    MetricInfo {
+        name: "battery",
+        unit: Unit::Percent,
+        min: 0.0,
+        max: 100.0,
+        kind: SensorKind::Other,
+        description: "device battery charge",
+    },
+    MetricInfo {
+        name: "rssi",
+        unit: Unit::Dbm,
+        min: -150.0,
+        max: 30.0,
+        kind: SensorKind::Other,
+        description: "radio signal strength",
+    },
 ];
 
 /// A metric name (`pm25`, `flow`). Well-known names carry [`MetricInfo`];
@@ -83,8 +237,13 @@ impl Metric {
         if s.is_empty() || s.len() > MAX_METRIC_LEN {
             return Err(MetricError::Length { len: s.len() });
         }
-        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            return Err(MetricError::BadChar { name: s.chars().take(64).collect() });
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(MetricError::BadChar {
+                name: s.chars().take(64).collect(),
+            });
         }
         Ok(Self(Arc::from(s)))
     }

@@ -83,7 +83,10 @@ pub struct TimeWindow {
 
 impl Default for TimeWindow {
     fn default() -> Self {
-        Self { max_future_ms: 5 * 60_000, max_age_ms: 7 * 86_400_000 }
+        Self {
+            max_future_ms: 5 * 60_000,
+            max_age_ms: 7 * 86_400_000,
+        }
     }
 }
 
@@ -112,7 +115,11 @@ impl Observation {
                 match u.convert(value, info.unit) {
                     Some(v) => value = v,
                     None => {
-                        return Err(ObservationError::WrongUnit { metric, unit: u, expected: info.unit });
+                        return Err(ObservationError::WrongUnit {
+                            metric,
+                            unit: u,
+                            expected: info.unit,
+                        });
                     }
                 }
             }
@@ -128,13 +135,26 @@ impl Observation {
         }
         let ahead = ts.0.saturating_sub(received.0);
         if ahead > window.max_future_ms {
-            return Err(ObservationError::FromFuture { ts, ahead_ms: ahead, limit_ms: window.max_future_ms });
+            return Err(ObservationError::FromFuture {
+                ts,
+                ahead_ms: ahead,
+                limit_ms: window.max_future_ms,
+            });
         }
         let behind = received.0.saturating_sub(ts.0);
         if behind > window.max_age_ms {
-            return Err(ObservationError::TooOld { ts, behind_ms: behind, limit_ms: window.max_age_ms });
+            return Err(ObservationError::TooOld {
+                ts,
+                behind_ms: behind,
+                limit_ms: window.max_age_ms,
+            });
         }
-        Ok(Self { sensor, metric, ts, value })
+        Ok(Self {
+            sensor,
+            metric,
+            ts,
+            value,
+        })
     }
 
     /// The idempotency key: the same sensor, metric and timestamp always give
@@ -223,7 +243,11 @@ impl QualityFlags {
 
     /// The names of the flags set, in a fixed order.
     pub fn names(self) -> Vec<&'static str> {
-        Self::NAMES.iter().filter(|(f, _)| self.contains(*f)).map(|(_, n)| *n).collect()
+        Self::NAMES
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
     }
 }
 
@@ -238,7 +262,12 @@ impl std::ops::BitOr for QualityFlags {
 mod tests {
     use super::*;
 
-    fn obs(metric: &str, value: f64, unit: Option<Unit>, ts: i64) -> Result<Observation, ObservationError> {
+    fn obs(
+        metric: &str,
+        value: f64,
+        unit: Option<Unit>,
+        ts: i64,
+    ) -> Result<Observation, ObservationError> {
         Observation::validated(
             SensorId::new("s1").unwrap(),
             Metric::new(metric).unwrap(),
@@ -258,7 +287,10 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected_with_the_offending_value() {
-        assert!(matches!(obs("pm25", f64::NAN, None, 1_000_000_000_000), Err(ObservationError::NonFinite { .. })));
+        assert!(matches!(
+            obs("pm25", f64::NAN, None, 1_000_000_000_000),
+            Err(ObservationError::NonFinite { .. })
+        ));
         assert!(matches!(
             obs("pm25", -3.0, None, 1_000_000_000_000),
             Err(ObservationError::OutOfRange { value, .. }) if value == -3.0
@@ -267,8 +299,14 @@ mod tests {
             obs("pm25", 3.0, Some(Unit::Kilowatt), 1_000_000_000_000),
             Err(ObservationError::WrongUnit { .. })
         ));
-        assert!(matches!(obs("pm25", 3.0, None, 1_000_000_000_000 + 3_600_000), Err(ObservationError::FromFuture { .. })));
-        assert!(matches!(obs("pm25", 3.0, None, 1_000_000_000_000 - 30 * 86_400_000), Err(ObservationError::TooOld { .. })));
+        assert!(matches!(
+            obs("pm25", 3.0, None, 1_000_000_000_000 + 3_600_000),
+            Err(ObservationError::FromFuture { .. })
+        ));
+        assert!(matches!(
+            obs("pm25", 3.0, None, 1_000_000_000_000 - 30 * 86_400_000),
+            Err(ObservationError::TooOld { .. })
+        ));
         // custom metrics have no range, but must still be finite
         assert!(obs("noise_db", -3.0, None, 1_000_000_000_000).is_ok());
         assert!(obs("noise_db", f64::INFINITY, None, 1_000_000_000_000).is_err());
@@ -282,14 +320,35 @@ mod tests {
         assert_eq!(k, ObsKey::of(&s, &m, Timestamp(5)));
         assert!(k.0 >= 0);
         assert_ne!(k, ObsKey::of(&s, &m, Timestamp(6)));
-        assert_ne!(k, ObsKey::of(&SensorId::new("s2").unwrap(), &m, Timestamp(5)));
-        assert_ne!(k, ObsKey::of(&s, &Metric::new("pm10").unwrap(), Timestamp(5)));
+        assert_ne!(
+            k,
+            ObsKey::of(&SensorId::new("s2").unwrap(), &m, Timestamp(5))
+        );
+        assert_ne!(
+            k,
+            ObsKey::of(&s, &Metric::new("pm10").unwrap(), Timestamp(5))
+        );
         // "ab"+"c" and "a"+"bc" must not collide thanks to the separator
-        let a = ObsKey::of(&SensorId::new("ab").unwrap(), &Metric::new("c").unwrap(), Timestamp(0));
-        let b = ObsKey::of(&SensorId::new("a").unwrap(), &Metric::new("bc").unwrap(), Timestamp(0));
+        let a = ObsKey::of(
+            &SensorId::new("ab").unwrap(),
+            &Metric::new("c").unwrap(),
+            Timestamp(0),
+        );
+        let b = ObsKey::of(
+            &SensorId::new("a").unwrap(),
+            &Metric::new("bc").unwrap(),
+            Timestamp(0),
+        );
         assert_ne!(a, b);
         // pinned value: the key is a persisted format
-        assert_eq!(k, ObsKey::of(&SensorId::new("s1").unwrap(), &Metric::new("pm25").unwrap(), Timestamp(5)));
+        assert_eq!(
+            k,
+            ObsKey::of(
+                &SensorId::new("s1").unwrap(),
+                &Metric::new("pm25").unwrap(),
+                Timestamp(5)
+            )
+        );
     }
 
     #[test]

@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Pure crates never read the clock; a `Timestamp` is always data that was
 /// passed in (the time a sensor measured, or the time an adapter received).
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -58,9 +56,7 @@ impl fmt::Display for Timestamp {
 }
 
 /// Simulated time: milliseconds since the start of a run. Never wall-clock.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SimTime(pub u64);
 
@@ -110,7 +106,9 @@ impl Sub for SimTime {
     /// # Panics
     /// If `rhs` is later than `self` (time never runs backwards in a run).
     fn sub(self, rhs: SimTime) -> u64 {
-        self.0.checked_sub(rhs.0).expect("SimTime subtraction went negative")
+        self.0
+            .checked_sub(rhs.0)
+            .expect("SimTime subtraction went negative")
     }
 }
 

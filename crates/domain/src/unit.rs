@@ -306,9 +306,15 @@ mod tests {
     fn conversions_are_exact_for_simple_factors() {
         assert_eq!(Unit::Kelvin.convert(273.15, Unit::Celsius), Some(0.0));
         assert_eq!(Unit::Celsius.convert(0.0, Unit::Kelvin), Some(273.15));
-        assert_eq!(Unit::MetrePerSecond.convert(10.0, Unit::KmPerHour), Some(36.0));
+        assert_eq!(
+            Unit::MetrePerSecond.convert(10.0, Unit::KmPerHour),
+            Some(36.0)
+        );
         assert_eq!(Unit::Centimetre.convert(250.0, Unit::Metre), Some(2.5));
-        assert_eq!(Unit::MilligramPerM3.convert(0.035, Unit::MicrogramPerM3), Some(35.0));
+        assert_eq!(
+            Unit::MilligramPerM3.convert(0.035, Unit::MicrogramPerM3),
+            Some(35.0)
+        );
         assert_eq!(Unit::Kilowatt.convert(1.0, Unit::VehPerHour), None);
     }
 }

@@ -77,7 +77,9 @@ mod tests {
         let mut s = Scheduler::new();
         s.schedule(SimTime::ZERO, ());
         let mut reports = Vec::new();
-        let n = run_until(&mut e, &mut s, SimTime::from_secs(10), &mut |d, t| reports.push((d, t)));
+        let n = run_until(&mut e, &mut s, SimTime::from_secs(10), &mut |d, t| {
+            reports.push((d, t))
+        });
         assert_eq!(n, 11); // t = 0, 1, ..., 10 s
         assert_eq!(e.outcome(), 11);
         assert_eq!(reports.last(), Some(&(10_000, 10_000)));

@@ -48,7 +48,11 @@ impl<E> Default for Scheduler<E> {
 impl<E> Scheduler<E> {
     /// An empty scheduler at time zero.
     pub fn new() -> Self {
-        Self { heap: BinaryHeap::new(), seq: 0, now: SimTime::ZERO }
+        Self {
+            heap: BinaryHeap::new(),
+            seq: 0,
+            now: SimTime::ZERO,
+        }
     }
 
     /// Schedules `event` at `at`.
@@ -58,7 +62,11 @@ impl<E> Scheduler<E> {
     /// not schedule into the past.
     pub fn schedule(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "scheduled {at:?} before now {:?}", self.now);
-        self.heap.push(Reverse(Entry { at, seq: self.seq, event }));
+        self.heap.push(Reverse(Entry {
+            at,
+            seq: self.seq,
+            event,
+        }));
         self.seq += 1;
     }
 

@@ -1,0 +1,20 @@
+//! `citybrain indicators` subcommands.
+
+use clap::Subcommand;
+
+/// `citybrain indicators` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Prints what this engine offers.
+    Info,
+}
+
+/// Runs one subcommand.
+pub fn run(cmd: Cmd) -> anyhow::Result<()> {
+    match cmd {
+        Cmd::Info => {
+            tracing::info!("No indicators commands yet.");
+            Ok(())
+        }
+    }
+}
