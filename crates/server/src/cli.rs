@@ -3,11 +3,13 @@
 mod community;
 mod energy;
 mod indicators;
+#[allow(dead_code, unused_imports)] // used by the engine subcommands as they land
 mod progress;
 mod traffic;
 
 use clap::{Parser, Subcommand};
 
+#[allow(unused_imports)]
 pub use progress::ProgressBar;
 
 /// CityBrain: a city operations platform.
