@@ -21,15 +21,19 @@
 mod entity;
 mod event;
 mod ids;
+mod message;
 mod metric;
 mod observation;
+mod registry;
 mod time;
 mod unit;
 
 pub use entity::{EntityKind, LatLon, SensorKind, SensorSpec};
 pub use event::{EventChannel, EventReport, Priority};
 pub use ids::{EntityId, GatewayId, IdError, SensorId};
-pub use metric::{Metric, MetricError, MetricInfo};
+pub use message::{DEAD_LETTER_MAX_BYTES, DeadLetter, StatusChange};
+pub use metric::{KNOWN_METRICS, Metric, MetricError, MetricInfo};
 pub use observation::{ObsKey, Observation, ObservationError, QualityFlags, TimeWindow};
+pub use registry::{GatewaySpec, Registry, RegistryError};
 pub use time::{SimTime, Timestamp};
 pub use unit::{Unit, UnitError};
