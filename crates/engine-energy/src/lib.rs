@@ -1,1 +1,33 @@
-//! Work in progress.
+//! Energy engine: a feeder twin with AC power flow, rooftop PV, EV charging
+//! and batteries. Pure and deterministic: no I/O, no clock.
+//!
+//! # Terminology
+//! - **Feeder**: a distribution network (buses, lines, transformers) supplied
+//!   from one or more **external grids** (slack buses with a fixed voltage).
+//! - **pu** (per unit): a quantity divided by its base (bus nominal voltage,
+//!   the system base power `sn_mva`).
+//! - **Power flow**: the steady-state voltages that balance every bus's
+//!   injections, solved by Newton-Raphson ([`run_pf`], [`Solver`]).
+//! - **Loading**: current over the thermal limit of a line or transformer, %.
+
+// Numeric kernels index several parallel arrays with one loop counter.
+#![allow(clippy::needless_range_loop)]
+
+mod complex;
+mod csv;
+mod error;
+mod model;
+mod network;
+mod powerflow;
+mod sparse;
+
+pub use complex::C64;
+pub use csv::Table;
+pub use error::{NetError, PfError};
+pub use network::{
+    Bus, ExtGrid, Line, Load, Network, Sgen, Storage, Switch, SwitchKind, Tap, TapChanger, Trafo,
+};
+pub use powerflow::{
+    BusResult, ExtGridResult, IslandPolicy, LineResult, PfOptions, PfResult, Solver, TrafoResult,
+    run_pf,
+};

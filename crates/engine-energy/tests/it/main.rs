@@ -1,0 +1,6 @@
+//! Integration tests of the energy engine against the pandapower, SimBench
+//! and pvlib references in the shared data folder (skipped when absent).
+
+#![allow(clippy::unwrap_used)] // test helpers panic on broken fixtures
+mod common;
+mod powerflow;
