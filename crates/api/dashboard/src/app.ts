@@ -1,0 +1,521 @@
+// The dashboard application: layout, data loading, the live stream and periodic refreshes.
+
+import { ApiClient, bboxParam } from "./api/client";
+import { loadToken, saveToken, tokenLabel } from "./api/token";
+import type { Bbox, BuildingCollection, CityInfo, CompactCells, RoadCollection, SensorCollection } from "./api/types";
+import { h, setChildren } from "./dom";
+import { StreamClient, type StreamStatus } from "./live/stream";
+import { CellStore, decodeCompactRows } from "./map/cells";
+import { fmt, ROAD_SPEED_SCALE, ROAD_TTI_SCALE, scaleFor, SENSOR_STATUS_COLOURS, type ColourScale } from "./map/colour";
+import type { CellValueField } from "./map/hexlayer";
+import { MapView, newStats } from "./map/map-view";
+import { ProblemBanner, type PanelContext } from "./panels/context";
+import { DetailsPanel } from "./panels/details";
+import { AlarmsPanel, IncidentsPanel } from "./panels/incidents";
+import { IndicatorsPanel, KpiPanel, TrafficPanel } from "./panels/overview";
+import { ScenarioPanel } from "./panels/scenarios";
+
+const RESOLUTIONS = [6, 7, 8, 9, 10];
+
+export interface AppOptions {
+  metric?: string;
+  res?: number;
+}
+
+export class App {
+  readonly api = new ApiClient();
+  readonly banner = new ProblemBanner();
+  readonly ctx: PanelContext = {
+    api: this.api,
+    problem: (e, doing) => this.banner.show(e, doing),
+    notice: (m) => this.banner.notice(m),
+  };
+  readonly cells = new CellStore();
+  readonly stats = newStats();
+  map!: MapView;
+  city: CityInfo | null = null;
+  metric = "pm25";
+  res = 9;
+  unit = "";
+  scale: ColourScale | null = null;
+  private stream: StreamClient | null = null;
+  private streamStatus: StreamStatus = "closed";
+  private resyncTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastResync = 0;
+
+  readonly kpis = new KpiPanel(this.ctx);
+  readonly alarms = new AlarmsPanel(this.ctx);
+  readonly incidents = new IncidentsPanel(this.ctx);
+  readonly indicators = new IndicatorsPanel(this.ctx);
+  readonly traffic = new TrafficPanel(this.ctx);
+  readonly scenarios = new ScenarioPanel(this.ctx);
+  readonly details = new DetailsPanel(this.ctx);
+
+  private readonly els = {
+    cityName: h("span", { class: "city-name", "data-testid": "city-name" }, "…"),
+    health: h("span", { class: "health unknown", "data-testid": "health", title: "API health" }, "API"),
+    streamState: h("span", { class: "stream-state", "data-testid": "stream-status" }, "stream: –"),
+    tokenLabel: h("span", { class: "token-label", "data-testid": "token-label" }),
+    metricSelect: h("select", { "data-testid": "metric-select", "aria-label": "metric" }),
+    resSelect: h("select", { "data-testid": "res-select", "aria-label": "H3 resolution" }),
+    legend: h("div", { class: "legend", "data-testid": "legend" }),
+    attribution: h("div", { class: "attribution", "data-testid": "attribution" }, "© OpenStreetMap contributors"),
+    scaleBar: h("div", { class: "scalebar", "data-testid": "scalebar" }),
+  };
+
+  constructor(
+    private readonly root: HTMLElement,
+    opts: AppOptions = {},
+  ) {
+    if (opts.metric) this.metric = opts.metric;
+    if (opts.res && RESOLUTIONS.includes(opts.res)) this.res = opts.res;
+    window.__cbStats = this.stats;
+  }
+
+  async start(): Promise<void> {
+    this.layout();
+    void this.pollHealth();
+    await this.loadCity();
+    void this.loadMapData();
+    await this.switchCells(this.metric, this.res);
+    void this.alarms.refresh();
+    void this.incidents.refresh();
+    void this.indicators.refresh();
+    void this.traffic.refresh();
+    void this.scenarios.loadPresets();
+    void this.kpis.pollMetrics();
+    setInterval(() => void this.kpis.pollMetrics(), 5000);
+    setInterval(() => void this.traffic.refresh(), 15000);
+    setInterval(() => void this.indicators.refresh(), 30000);
+    setInterval(() => void this.pollHealth(), 10000);
+    setInterval(() => void this.loadSensors(), 30000);
+    // Safety net behind the stream (missed messages while disconnected).
+    setInterval(() => {
+      void this.alarms.refresh();
+      void this.incidents.refresh();
+    }, 60000);
+    setInterval(() => this.updateFigures(), 1000);
+  }
+
+  // --- layout --------------------------------------------------------------------------------
+
+  private layout(): void {
+    const tokenInput = h("input", {
+      type: "password",
+      placeholder: "API token",
+      autocomplete: "off",
+      "data-testid": "token-input",
+      "aria-label": "API token",
+      value: loadToken() ?? "",
+    });
+    const applyToken = (value: string): void => {
+      saveToken(value);
+      this.els.tokenLabel.textContent = tokenLabel(loadToken());
+      this.banner.clear();
+      this.banner.notice(loadToken() ? "Token saved" : "Token cleared");
+      void this.incidents.refresh();
+      void this.alarms.refresh();
+      this.restartStream();
+    };
+    this.els.tokenLabel.textContent = tokenLabel(loadToken());
+    const tokenBox = h(
+      "form",
+      {
+        class: "token-box",
+        "data-testid": "token-box",
+        onsubmit: (ev: Event) => {
+          ev.preventDefault();
+          applyToken(tokenInput.value);
+        },
+      },
+      tokenInput,
+      h("button", { type: "submit", "data-testid": "token-save" }, "Save"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link",
+          "data-testid": "token-clear",
+          onclick: () => {
+            tokenInput.value = "";
+            applyToken("");
+          },
+        },
+        "Clear",
+      ),
+      this.els.tokenLabel,
+    );
+
+    const canvas = h("canvas", { class: "map-canvas", "data-testid": "map-canvas", "aria-label": "city map" });
+    const toggle = (key: "hexes" | "roads" | "buildings" | "sensors", label: string): HTMLElement =>
+      h(
+        "label",
+        { class: "toggle" },
+        h("input", {
+          type: "checkbox",
+          checked: true,
+          "data-testid": `layer-${key}`,
+          onchange: (ev: Event) => {
+            this.map.visible[key] = (ev.target as HTMLInputElement).checked;
+            this.map.invalidate("all");
+            this.renderLegend();
+          },
+        }),
+        ` ${label}`,
+      );
+    const fieldSelect = h(
+      "select",
+      {
+        "data-testid": "field-select",
+        "aria-label": "cell statistic",
+        onchange: (ev: Event) => {
+          this.map.hexField = (ev.target as HTMLSelectElement).value as CellValueField;
+          this.rescale();
+        },
+      },
+      ["mean", "last", "max", "min", "count"].map((f) => h("option", { value: f }, f)),
+    );
+    const roadMode = h(
+      "select",
+      {
+        "data-testid": "road-mode",
+        "aria-label": "road colouring",
+        onchange: (ev: Event) => {
+          this.map.roads.mode = (ev.target as HTMLSelectElement).value as "speed" | "tti";
+          this.map.invalidate("top");
+          this.renderLegend();
+        },
+      },
+      h("option", { value: "speed" }, "speed"),
+      h("option", { value: "tti" }, "TTI"),
+    );
+    this.els.metricSelect.addEventListener("change", () => void this.switchCells(this.els.metricSelect.value, this.res));
+    this.els.resSelect.addEventListener("change", () => void this.switchCells(this.metric, Number(this.els.resSelect.value)));
+    setChildren(
+      this.els.resSelect,
+      RESOLUTIONS.map((r) => h("option", { value: r, selected: r === this.res }, `res ${r}`)),
+    );
+    const controls = h(
+      "div",
+      { class: "map-controls" },
+      h("div", { class: "ctl-row" }, toggle("hexes", "hexes"), this.els.metricSelect, this.els.resSelect, fieldSelect),
+      h("div", { class: "ctl-row" }, toggle("roads", "roads by"), roadMode, toggle("buildings", "buildings"), toggle("sensors", "sensors")),
+      h("button", { class: "link small", "data-testid": "rescale", title: "recompute the colour domain from the data on the map", onclick: () => this.rescale() }, "rescale colours"),
+      this.els.legend,
+    );
+    const zoom = h(
+      "div",
+      { class: "zoom-buttons" },
+      h("button", { "data-testid": "zoom-in", "aria-label": "zoom in", onclick: () => this.map.zoomBy(1) }, "+"),
+      h("button", { "data-testid": "zoom-out", "aria-label": "zoom out", onclick: () => this.map.zoomBy(-1) }, "−"),
+      h("button", { "data-testid": "zoom-home", "aria-label": "whole city", onclick: () => this.map.home() }, "⌂"),
+    );
+    const mapWrap = h("section", { class: "map-wrap" }, canvas, controls, zoom, this.details.el, this.els.scaleBar, this.els.attribution);
+    const side = h(
+      "aside",
+      { class: "side" },
+      this.banner.el,
+      this.kpis.el,
+      this.alarms.el,
+      this.incidents.el,
+      this.indicators.el,
+      this.traffic.el,
+      this.scenarios.el,
+    );
+    setChildren(
+      this.root,
+      h(
+        "header",
+        { class: "top" },
+        h("h1", {}, "CityBrain ", h("small", {}, "operations centre")),
+        this.els.cityName,
+        this.els.health,
+        this.els.streamState,
+        tokenBox,
+      ),
+      h("main", { class: "layout" }, mapWrap, side),
+      this.banner.noticeEl,
+    );
+
+    this.map = new MapView(canvas, this.cells, this.stats);
+    this.map.onViewChange = () => this.renderScaleBar();
+    this.map.onSelect = (sel) => {
+      if (!sel) {
+        this.details.close();
+        return;
+      }
+      if (sel.kind === "sensor") {
+        this.map.selectedCell = null;
+        this.details.showSensor(sel.sensor.props, this.metric);
+      } else {
+        this.details.showCell(sel.cell, this.cells.get(sel.cell), this.metric, this.unit, this.map.sensors.points, this.res);
+      }
+    };
+    this.details.onClose = () => {
+      this.map.selectedCell = null;
+      this.map.invalidate("hex");
+    };
+    this.details.onPickSensor = (s) => this.details.showSensor(s.props, this.metric);
+    const locate = (lon: number, lat: number): void => {
+      this.map.view.cx = (lon + 180) / 360;
+      const phi = (lat * Math.PI) / 180;
+      this.map.view.cy = 0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI);
+      if (this.map.view.zoom < 14) this.map.view.zoom = 14;
+      this.map.invalidate("all");
+      this.renderScaleBar();
+    };
+    this.incidents.onLocate = (i) => locate(i.location.lon, i.location.lat);
+    this.alarms.onLocate = (a) => {
+      const s = this.map.sensors.points.find((p) => p.props.id === a.sensor);
+      if (s) locate(s.mx * 360 - 180, (Math.atan(Math.sinh(Math.PI - 2 * Math.PI * s.my)) * 180) / Math.PI);
+    };
+  }
+
+  // --- data ----------------------------------------------------------------------------------
+
+  private async pollHealth(): Promise<void> {
+    const el = this.els.health;
+    try {
+      await this.api.text("/health");
+      let ready = true;
+      try {
+        await this.api.text("/ready");
+      } catch {
+        ready = false;
+      }
+      el.className = `health ${ready ? "ok" : "degraded"}`;
+      el.title = ready ? "API healthy and ready" : "API alive but not ready";
+    } catch (e) {
+      el.className = "health down";
+      el.title = `API unreachable: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  private cityBbox(): Bbox | null {
+    return this.city?.bbox ?? null;
+  }
+
+  private async loadCity(): Promise<void> {
+    try {
+      this.city = await this.api.get<CityInfo>("/api/v1/city");
+    } catch (e) {
+      this.ctx.problem(e, "Loading the city");
+      return;
+    }
+    const c = this.city;
+    this.els.cityName.textContent = c.name;
+    document.title = `CityBrain · ${c.name}`;
+    if (c.attribution) this.els.attribution.textContent = c.attribution.includes("OpenStreetMap") ? c.attribution : `${c.attribution} · © OpenStreetMap contributors`;
+    this.map.setHome(c.bbox);
+    this.renderScaleBar();
+    const metrics = c.metrics?.length ? c.metrics : [{ name: this.metric, unit: "", description: "" }];
+    if (!metrics.some((m) => m.name === this.metric)) this.metric = (metrics[0] as { name: string }).name;
+    setChildren(
+      this.els.metricSelect,
+      metrics.map((m) => h("option", { value: m.name, selected: m.name === this.metric, title: m.description }, m.unit ? `${m.name} (${m.unit})` : m.name)),
+    );
+    this.kpis.setCity(c);
+  }
+
+  private async loadMapData(): Promise<void> {
+    const bbox = this.cityBbox();
+    if (!bbox) return;
+    const q = { bbox: bboxParam(bbox) };
+    const roads = this.api
+      .get<RoadCollection>("/api/v1/map/roads", q)
+      .then((fc) => {
+        this.map.roads.load(fc);
+        this.map.invalidate("top");
+      })
+      .catch((e) => this.ctx.problem(e, "Loading roads"));
+    const buildings = this.api
+      .get<BuildingCollection>("/api/v1/map/buildings", q)
+      .then((fc) => {
+        this.map.buildings.load(fc);
+        this.map.invalidate("base");
+      })
+      .catch((e) => this.ctx.problem(e, "Loading buildings"));
+    await Promise.all([roads, buildings, this.loadSensors()]);
+  }
+
+  private async loadSensors(): Promise<void> {
+    const bbox = this.cityBbox();
+    if (!bbox) return;
+    try {
+      const fc = await this.api.get<SensorCollection>("/api/v1/sensors", { bbox: bboxParam(bbox) });
+      this.map.sensors.load(fc);
+      this.map.invalidate("top");
+      this.updateFigures();
+    } catch (e) {
+      this.ctx.problem(e, "Loading sensors");
+    }
+  }
+
+  /** Loads a full snapshot of the cells of (metric, res) into the store. */
+  private async loadCells(): Promise<void> {
+    const bbox = this.cityBbox();
+    if (!bbox) return;
+    this.lastResync = performance.now();
+    try {
+      const t0 = performance.now();
+      const data = await this.api.get<CompactCells>("/api/v1/cells", { bbox: bboxParam(bbox), res: this.res, metric: this.metric, format: "compact" });
+      const { cells, rejected } = decodeCompactRows(data.cells ?? []);
+      this.unit = data.unit ?? this.unit;
+      this.cells.unit = this.unit;
+      this.cells.replace(cells, Date.now());
+      this.stats.lastUpdateMs = performance.now() - t0;
+      if (rejected) this.ctx.notice(`${rejected} malformed cells ignored`);
+      if (!this.scale) this.rescale();
+      this.map.cellsChanged();
+    } catch (e) {
+      this.ctx.problem(e, `Loading ${this.metric} cells`);
+    }
+  }
+
+  async switchCells(metric: string, res: number): Promise<void> {
+    this.metric = metric;
+    this.res = res;
+    this.unit = this.city?.metrics?.find((m) => m.name === metric)?.unit ?? "";
+    this.cells.reset(metric, res, this.unit);
+    this.scale = null;
+    this.details.close();
+    this.map.selectedCell = null;
+    this.stream?.stop();
+    await this.loadCells();
+    if (!this.scale) this.rescale();
+    this.restartStream();
+  }
+
+  /** Recomputes the colour scale (fixed for known metrics, else from the data on the map). */
+  rescale(): void {
+    const field = this.map?.hexField ?? "mean";
+    const values: number[] = [];
+    const arr = this.cells[field].data;
+    for (let s = 0; s < this.cells.size; s++) if (this.cells.present[s]) values.push(arr[s] as number);
+    this.scale = field === "count" ? scaleFor("count", "", values) : scaleFor(this.metric, this.unit, values);
+    if (this.map) {
+      this.map.scale = this.scale;
+      this.map.invalidate("hex");
+    }
+    this.renderLegend();
+  }
+
+  private restartStream(): void {
+    this.stream?.stop();
+    const bbox = this.cityBbox();
+    this.stream = new StreamClient({
+      sub: { metric: this.metric, res: this.res },
+      bbox,
+      types: ["cells", "alarms", "incidents"],
+      token: () => loadToken(),
+      sink: {
+        cells: (cells) => {
+          const t0 = performance.now();
+          this.cells.apply(cells, Date.now());
+          const open = this.details.openCell;
+          if (open) {
+            const hit = cells.find((c) => c.cell === open);
+            if (hit) this.details.updateCell(hit);
+          }
+          this.stats.lastUpdateMs = performance.now() - t0;
+          this.stats.lastUpdateAt = performance.now();
+          this.stats.updates++;
+          this.map.cellsChanged();
+        },
+        alarm: (a) => this.alarms.upsert(a),
+        incident: (i) => this.incidents.upsert(i),
+        lagged: (missed) => this.scheduleResync(missed),
+      },
+      onStatus: (s, detail) => {
+        this.streamStatus = s;
+        const label: Record<StreamStatus, string> = {
+          connecting: "connecting…",
+          "open-ws": "live (WebSocket)",
+          "open-sse": "live (SSE)",
+          closed: "closed",
+          reconnecting: "reconnecting",
+        };
+        this.els.streamState.textContent = `stream: ${label[s]}${detail ? ` (${detail})` : ""}`;
+        this.els.streamState.className = `stream-state ${s}`;
+        // After a reconnect, deltas sent while we were away are lost: re-read the snapshot.
+        if (s === "open-ws" || s === "open-sse") this.scheduleResync(0);
+      },
+    });
+    this.stream.start();
+  }
+
+  /**
+   * After `lagged` (or a reconnect) the cell state is stale: re-read the whole snapshot, at most
+   * once every 2 s however many lagged notices arrive.
+   */
+  private scheduleResync(missed: number): void {
+    if (missed > 0) this.banner.notice(`Live stream: ${missed} updates missed, re-reading cells`);
+    if (this.resyncTimer) return;
+    const wait = Math.max(0, 2000 - (performance.now() - this.lastResync));
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      this.lastResync = performance.now();
+      void this.loadCells();
+    }, wait);
+  }
+
+  private updateFigures(): void {
+    this.kpis.setFigures({
+      sensors: this.map.sensors.counts(),
+      cells: this.cells.presentCount,
+      streamMessages: this.stream?.messages ?? 0,
+      missed: this.stream?.missedTotal ?? 0,
+    });
+    void this.streamStatus;
+  }
+
+  // --- legend and scale bar ------------------------------------------------------------------
+
+  private renderLegend(): void {
+    const items: HTMLElement[] = [];
+    if (this.scale && this.map?.visible.hexes !== false) {
+      const field = this.map?.hexField ?? "mean";
+      items.push(h("div", { class: "legend-title" }, `${this.metric} ${field}${this.scale.unit ? ` (${this.scale.unit})` : ""}`));
+      const entries = this.scale.legend();
+      items.push(
+        h(
+          "div",
+          { class: "legend-scale" },
+          entries.map((e) => h("div", { class: "legend-item", "data-testid": "legend-item" }, h("span", { class: "swatch", style: `background:${e.colour}` }), e.label)),
+        ),
+      );
+    }
+    if (this.map?.visible.roads !== false) {
+      const roadScale = this.map?.roads.mode === "tti" ? ROAD_TTI_SCALE : ROAD_SPEED_SCALE;
+      items.push(h("div", { class: "legend-title" }, `roads: ${this.map?.roads.mode === "tti" ? "travel time index" : "speed / limit"}`));
+      items.push(
+        h(
+          "div",
+          { class: "legend-scale row" },
+          roadScale.legend().map((e) => h("div", { class: "legend-item" }, h("span", { class: "swatch line", style: `background:${e.colour}` }), e.label)),
+          h("div", { class: "legend-item" }, h("span", { class: "swatch line", style: "background:#7c8792" }), "no data"),
+        ),
+      );
+    }
+    if (this.map?.visible.sensors !== false) {
+      items.push(
+        h(
+          "div",
+          { class: "legend-scale row" },
+          Object.entries(SENSOR_STATUS_COLOURS).map(([k, c]) => h("div", { class: "legend-item" }, h("span", { class: "swatch dot", style: `background:${c}` }), k)),
+        ),
+      );
+    }
+    setChildren(this.els.legend, items);
+  }
+
+  private renderScaleBar(): void {
+    const mpp = this.map.view.metresPerPixel();
+    const target = mpp * 100;
+    const p = Math.pow(10, Math.floor(Math.log10(target)));
+    const nice = [1, 2, 5, 10].map((f) => f * p).filter((v) => v <= target).pop() ?? p;
+    const px = nice / mpp;
+    this.els.scaleBar.style.width = `${px.toFixed(0)}px`;
+    this.els.scaleBar.textContent = nice >= 1000 ? `${fmt(nice / 1000)} km` : `${fmt(nice)} m`;
+  }
+}
