@@ -19,7 +19,9 @@ mod error;
 mod model;
 mod network;
 mod powerflow;
+pub mod pv;
 mod sparse;
+mod timeseries;
 
 pub use complex::C64;
 pub use csv::Table;
@@ -31,3 +33,4 @@ pub use powerflow::{
     BusResult, ExtGridResult, IslandPolicy, LineResult, PfOptions, PfResult, Solver, TrafoResult,
     run_pf,
 };
+pub use timeseries::{ElementSeries, ProfileSet, STEP_HOURS, StepState, run_series};

@@ -4,3 +4,5 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on broken fixtures
 mod common;
 mod powerflow;
+mod pv;
+mod timeseries;
