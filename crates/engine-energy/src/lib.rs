@@ -13,9 +13,11 @@
 // Numeric kernels index several parallel arrays with one loop counter.
 #![allow(clippy::needless_range_loop)]
 
+mod battery;
 mod complex;
 mod csv;
 mod error;
+mod ev;
 mod model;
 mod network;
 mod powerflow;
@@ -23,9 +25,11 @@ pub mod pv;
 mod sparse;
 mod timeseries;
 
+pub use battery::{Battery, BatteryRun, Controller, optimal_threshold, simulate};
 pub use complex::C64;
 pub use csv::Table;
 pub use error::{NetError, PfError};
+pub use ev::{ChargingStrategy, EvFleet, EvSchedule, EvSession, schedule, synthetic_sessions};
 pub use network::{
     Bus, ExtGrid, Line, Load, Network, Sgen, Storage, Switch, SwitchKind, Tap, TapChanger, Trafo,
 };

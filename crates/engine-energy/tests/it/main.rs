@@ -2,6 +2,7 @@
 //! and pvlib references in the shared data folder (skipped when absent).
 
 #![allow(clippy::unwrap_used)] // test helpers panic on broken fixtures
+mod battery;
 mod common;
 mod powerflow;
 mod pv;
