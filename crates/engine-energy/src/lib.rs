@@ -16,25 +16,34 @@
 mod battery;
 mod complex;
 mod csv;
+mod emission;
 mod error;
 mod ev;
+mod kpi;
 mod model;
 mod network;
 mod powerflow;
 pub mod pv;
 mod sparse;
+mod study;
 mod timeseries;
 
 pub use battery::{Battery, BatteryRun, Controller, optimal_threshold, simulate};
 pub use complex::C64;
 pub use csv::Table;
+pub use emission::{EMISSION_FACTORS, EMISSION_TABLE_VERSION, EmissionFactor, emission_factor};
 pub use error::{NetError, PfError};
 pub use ev::{ChargingStrategy, EvFleet, EvSchedule, EvSession, schedule, synthetic_sessions};
+pub use kpi::{KpiAccumulator, Kpis, Limits};
 pub use network::{
     Bus, ExtGrid, Line, Load, Network, Sgen, Storage, Switch, SwitchKind, Tap, TapChanger, Trafo,
 };
 pub use powerflow::{
     BusResult, ExtGridResult, IslandPolicy, LineResult, PfOptions, PfResult, Solver, TrafoResult,
     run_pf,
+};
+pub use study::{
+    AddBattery, AddEv, AddPv, BatteryScope, RunReport, StudyError, StudyInputs, StudyReport,
+    StudySpec, VariantReport, WhatIf, default_load_shape, default_pv_shape, run_study,
 };
 pub use timeseries::{ElementSeries, ProfileSet, STEP_HOURS, StepState, run_series};

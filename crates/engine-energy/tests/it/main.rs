@@ -6,4 +6,5 @@ mod battery;
 mod common;
 mod powerflow;
 mod pv;
+mod study;
 mod timeseries;
