@@ -20,6 +20,7 @@ mod emission;
 mod error;
 mod ev;
 mod kpi;
+mod live;
 mod model;
 mod network;
 mod powerflow;
@@ -35,6 +36,9 @@ pub use emission::{EMISSION_FACTORS, EMISSION_TABLE_VERSION, EmissionFactor, emi
 pub use error::{NetError, PfError};
 pub use ev::{ChargingStrategy, EvFleet, EvSchedule, EvSession, schedule, synthetic_sessions};
 pub use kpi::{KpiAccumulator, Kpis, Limits};
+pub use live::{
+    LiveError, LiveFeeder, LiveReadings, LiveState, LowCarbon, Severity, Violation, ViolationKind,
+};
 pub use network::{
     Bus, ExtGrid, Line, Load, Network, Sgen, Storage, Switch, SwitchKind, Tap, TapChanger, Trafo,
 };

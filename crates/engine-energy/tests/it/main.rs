@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on broken fixtures
 mod battery;
 mod common;
+mod live;
 mod powerflow;
 mod pv;
 mod study;
