@@ -19,6 +19,7 @@ mod csv;
 mod emission;
 mod error;
 mod ev;
+mod export;
 mod kpi;
 mod live;
 mod model;
@@ -27,6 +28,7 @@ mod powerflow;
 pub mod pv;
 mod sparse;
 mod study;
+mod synthetic;
 mod timeseries;
 
 pub use battery::{Battery, BatteryRun, Controller, optimal_threshold, simulate};
@@ -50,4 +52,5 @@ pub use study::{
     AddBattery, AddEv, AddPv, BatteryScope, RunReport, StudyError, StudyInputs, StudyReport,
     StudySpec, VariantReport, WhatIf, default_load_shape, default_pv_shape, run_study,
 };
+pub use synthetic::{SyntheticSpec, synthetic_feeder};
 pub use timeseries::{ElementSeries, ProfileSet, STEP_HOURS, StepState, run_series};
