@@ -53,7 +53,12 @@ pub use model::{
 };
 pub use profile::{BUILTIN_PROFILES, Profile, ProfileError, ProfileFile, ProfileMeta, builtin};
 pub use regions::{MacroRegion, macro_region};
-pub use report::{Placement, Report, ReportError, ReportOptions, build_report, place, render_html};
+pub use report::{
+    BlockInfo, CityResult, ClusterRow, CorrelationMatrix, CoverageSummary, PillarRow, Placement,
+    REPORT_SCHEMA, RankChange, RankRegression, RegionRow, Report, ReportError, ReportOptions,
+    TierBlockRow, TierRow, TierSummary, TierSummaryCuts, WeightRow, YearSpread, build_report,
+    place, render_html,
+};
 pub use score::{
     BlockScore, LeafScore, Provenance, RawValues, Reference, Score, Warning, normalise, raw_values,
     score, score_raw, score_set,

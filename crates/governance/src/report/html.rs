@@ -9,7 +9,7 @@ use crate::tiers::Tier;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px auto;max-width:1100px;color:#222;line-height:1.4}\
 h1{font-size:24px}h2{font-size:19px;margin-top:36px;border-bottom:1px solid #ccc;padding-bottom:4px}\
-table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}\
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}td{white-space:nowrap}\
 th{background:#f2f2f2}td.l,th.l{text-align:left}figure{margin:12px 0}figcaption{font-size:13px;color:#555}\
 .note{color:#555;font-size:13px}.scroll{max-height:480px;overflow:auto}";
 

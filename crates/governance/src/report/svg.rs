@@ -26,11 +26,11 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 const W: f64 = 760.0;
-const H: f64 = 360.0;
+const H: f64 = 400.0;
 const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
-const BOTTOM: f64 = 90.0;
+const BOTTOM: f64 = 120.0;
 
 fn open(title: &str, w: f64, h: f64) -> String {
     format!(
@@ -42,11 +42,11 @@ fn open(title: &str, w: f64, h: f64) -> String {
     )
 }
 
-fn y_axis(out: &mut String, y_min: f64, y_max: f64, label: &str) {
-    let plot_h = H - TOP - BOTTOM;
+fn y_axis(out: &mut String, top: f64, y_min: f64, y_max: f64, label: &str) {
+    let plot_h = H - top - BOTTOM;
     for i in 0..=5 {
         let v = y_min + (y_max - y_min) * i as f64 / 5.0;
-        let y = TOP + plot_h * (1.0 - i as f64 / 5.0);
+        let y = top + plot_h * (1.0 - i as f64 / 5.0);
         let _ = write!(
             out,
             "<line x1=\"{LEFT}\" x2=\"{x2}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#dddddd\"/>\
@@ -60,24 +60,65 @@ fn y_axis(out: &mut String, y_min: f64, y_max: f64, label: &str) {
     let _ = write!(
         out,
         "<text transform=\"translate(14 {cy}) rotate(-90)\" text-anchor=\"middle\">{l}</text>\
-<line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{yb}\" stroke=\"#333333\"/>",
-        cy = TOP + plot_h / 2.0,
+<line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{top}\" y2=\"{yb}\" stroke=\"#333333\"/>",
+        cy = top + plot_h / 2.0,
         l = esc(label),
         yb = H - BOTTOM
     );
 }
 
+/// The smallest of 1, 2, 2.5, 5 or 10 times a power of ten that is >= `v`
+/// (1 for non-positive input), so the five axis ticks are round numbers.
+fn nice_ceiling(v: f64) -> f64 {
+    if v.is_nan() || v <= 0.0 || v.is_infinite() {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|&c| c >= v)
+        .unwrap_or(10.0 * p)
+}
+
 fn fmt_tick(v: f64) -> String {
-    if v.abs() >= 100.0 || (v.fract() == 0.0 && v.abs() >= 1.0) {
+    if v.abs() >= 10.0 || (v.fract() == 0.0 && v.abs() >= 1.0) {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
     }
 }
 
-fn legend(out: &mut String, names: &[String], y: f64) {
+/// Width of a legend entry (text estimated at 7 px per character).
+fn legend_entry_w(name: &str) -> f64 {
+    24.0 + 7.0 * name.chars().count() as f64
+}
+
+/// Rows a legend of `names` needs across the plot width.
+fn legend_rows(names: &[String]) -> usize {
+    let mut rows = 1;
     let mut x = LEFT;
+    for n in names {
+        let w = legend_entry_w(n);
+        if x + w > W - RIGHT && x > LEFT {
+            rows += 1;
+            x = LEFT;
+        }
+        x += w;
+    }
+    rows
+}
+
+/// Draws the legend under the title, wrapping across rows.
+fn legend(out: &mut String, names: &[String]) {
+    let mut x = LEFT;
+    let mut y = 42.0;
     for (i, n) in names.iter().enumerate() {
+        let w = legend_entry_w(n);
+        if x + w > W - RIGHT && x > LEFT {
+            x = LEFT;
+            y += 16.0;
+        }
         let _ = write!(
             out,
             "<rect x=\"{x:.1}\" y=\"{ry:.1}\" width=\"10\" height=\"10\" fill=\"{c}\"/>\
@@ -87,7 +128,7 @@ fn legend(out: &mut String, names: &[String], y: f64) {
             tx = x + 14.0,
             n = esc(n)
         );
-        x += 24.0 + 7.0 * n.chars().count() as f64;
+        x += w;
     }
 }
 
@@ -120,13 +161,20 @@ pub(crate) fn bar_chart(
                 .fold(0.0_f64, f64::max)
         })
         .unwrap_or(0.0);
-    let y_max = y_max.unwrap_or_else(|| (data_max.max(err_max) * 1.1).max(1e-9));
-    y_axis(&mut out, 0.0, y_max, y_label);
+    let y_max = y_max.unwrap_or_else(|| nice_ceiling(data_max.max(err_max) * 1.05));
+    let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
+    let top = if series.len() > 1 {
+        legend(&mut out, &names);
+        TOP + 16.0 * legend_rows(&names) as f64
+    } else {
+        TOP
+    };
+    y_axis(&mut out, top, 0.0, y_max, y_label);
     let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
+    let plot_h = H - top - BOTTOM;
     let group_w = plot_w / categories.len().max(1) as f64;
     let bar_w = (group_w * 0.8) / series.len().max(1) as f64;
-    let y_of = |v: f64| TOP + plot_h * (1.0 - (v / y_max).clamp(0.0, 1.0));
+    let y_of = |v: f64| top + plot_h * (1.0 - (v / y_max).clamp(0.0, 1.0));
     for (g, cat) in categories.iter().enumerate() {
         let gx = LEFT + g as f64 * group_w + group_w * 0.1;
         for (s, (name, vals)) in series.iter().enumerate() {
@@ -164,10 +212,6 @@ pub(crate) fn bar_chart(
             c = esc(cat)
         );
     }
-    if series.len() > 1 {
-        let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
-        legend(&mut out, &names, H - 8.0);
-    }
     out.push_str("</svg>");
     out
 }
@@ -202,7 +246,7 @@ pub(crate) fn scatter_with_line(
     } else {
         (y_min - 1.0, y_min + 1.0)
     };
-    y_axis(&mut out, y_min, y_max, y_label);
+    y_axis(&mut out, TOP, y_min, y_max, y_label);
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
     let px = |x: f64| LEFT + plot_w * (x - x_min) / (x_max - x_min);
@@ -323,11 +367,13 @@ pub(crate) fn line_chart(
         .flat_map(|(_, v)| v.iter().flatten())
         .copied()
         .collect();
-    let y_max = vals.iter().copied().fold(0.0_f64, f64::max) * 1.15;
-    let y_max = if y_max > 0.0 { y_max } else { 1.0 };
-    y_axis(&mut out, 0.0, y_max, y_label);
+    let y_max = nice_ceiling(vals.iter().copied().fold(0.0_f64, f64::max) * 1.1);
+    let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
+    legend(&mut out, &names);
+    let top = TOP + 16.0 * legend_rows(&names) as f64;
+    y_axis(&mut out, top, 0.0, y_max, y_label);
     let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
+    let plot_h = H - top - BOTTOM;
     let n = xs.len();
     let px = |i: usize| {
         if n <= 1 {
@@ -336,7 +382,7 @@ pub(crate) fn line_chart(
             LEFT + 30.0 + (plot_w - 60.0) * i as f64 / (n - 1) as f64
         }
     };
-    let py = |v: f64| TOP + plot_h * (1.0 - v / y_max);
+    let py = |v: f64| top + plot_h * (1.0 - v / y_max);
     for (i, x) in xs.iter().enumerate() {
         let _ = write!(
             out,
@@ -363,8 +409,34 @@ pub(crate) fn line_chart(
             let _ = write!(out, "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{c}\"/>");
         }
     }
-    let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
-    legend(&mut out, &names, H - 30.0);
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_maxima_are_round() {
+        assert_eq!(nice_ceiling(64.9), 100.0);
+        assert_eq!(nice_ceiling(0.17), 0.2);
+        assert_eq!(nice_ceiling(0.22), 0.25);
+        assert_eq!(nice_ceiling(3.0), 5.0);
+        assert_eq!(nice_ceiling(0.0), 1.0);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        let svg = bar_chart(
+            "<t>",
+            "y",
+            &["x&y".into()],
+            &[("s".into(), vec![Some(1.0)])],
+            None,
+            None,
+        );
+        assert!(svg.contains("&lt;t&gt;") && svg.contains("x&amp;y") && !svg.contains("<t>"));
+    }
 }
