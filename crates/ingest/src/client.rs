@@ -292,6 +292,12 @@ impl MqttIngest {
                 }
             }
         }
+        {
+            // acks from now on are stale: the broker redelivers those messages
+            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
+            c.generation += 1;
+            c.connected = false;
+        }
         // best effort: a clean DISCONNECT keeps the session (clean_start=false)
         let _ = client.try_disconnect();
         let _ = tokio::time::timeout(Duration::from_millis(500), async {

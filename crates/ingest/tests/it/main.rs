@@ -11,3 +11,5 @@ mod decode_senml;
 mod decode_sparkplug;
 mod hostile;
 mod mosquitto;
+mod mqtt;
+mod scenarios;
