@@ -1,0 +1,107 @@
+//! SQLite dialect: multi-row `VALUES` inserts within the 32,766 bound-value
+//! limit, `BEGIN IMMEDIATE` so a writer takes the lock up front (no deadlock
+//! on upgrade), scalar `min`/`max` in upserts.
+
+use std::collections::BTreeMap;
+
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+
+use crate::rollup::RollupKey;
+
+pub(crate) const BEGIN: &str = "BEGIN IMMEDIATE";
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER`.
+pub(crate) const MAX_BINDS: usize = 32_766;
+pub(crate) const JSON_OPEN: &str = "(";
+pub(crate) const JSON_CLOSE: &str = ")";
+
+crate::sql::common_ops!(Sqlite, SqlitePool, SqliteConnection);
+
+/// Inserts `(key, observation)` rows, skipping stored keys; returns the keys
+/// actually inserted.
+pub(crate) async fn insert_observations(
+    conn: &mut SqliteConnection,
+    rows: &[(i64, &Observation)],
+    chunk: usize,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    for part in rows.chunks(rows_per_statement(chunk, 5)) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO observations (obs_key, sensor_id, metric, ts_ms, value) ",
+        );
+        qb.push_values(part, |mut b, (k, o)| {
+            b.push_bind(*k)
+                .push_bind(o.sensor.as_str())
+                .push_bind(o.metric.as_str())
+                .push_bind(o.ts.0)
+                .push_bind(o.value);
+        });
+        qb.push(" ON CONFLICT (obs_key) DO NOTHING RETURNING obs_key");
+        out.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+const ROLLUP_UPSERT: &str = concat!(
+    " ON CONFLICT (sensor_id, metric, bucket_ms) DO UPDATE SET ",
+    "cnt = r.cnt + excluded.cnt, sum = r.sum + excluded.sum, ",
+    "min = min(r.min, excluded.min), max = max(r.max, excluded.max), ",
+    "last_value = CASE WHEN excluded.last_ts_ms >= r.last_ts_ms ",
+    "THEN excluded.last_value ELSE r.last_value END, ",
+    "last_ts_ms = max(r.last_ts_ms, excluded.last_ts_ms)"
+);
+
+/// Adds a batch's per-bucket aggregates into a roll-up table.
+pub(crate) async fn upsert_rollups(
+    conn: &mut SqliteConnection,
+    res: Resolution,
+    aggs: &BTreeMap<RollupKey<'_>, Agg>,
+    chunk: usize,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<_> = aggs.iter().collect();
+    let head = match res {
+        Resolution::Minute => "INSERT INTO rollup_minute AS r ",
+        Resolution::Hour => "INSERT INTO rollup_hour AS r ",
+    };
+    for part in rows.chunks(rows_per_statement(chunk, 9)) {
+        let mut qb = QueryBuilder::<Sqlite>::new(head);
+        qb.push("(sensor_id, metric, bucket_ms, cnt, sum, min, max, last_ts_ms, last_value) ");
+        qb.push_values(part, |mut b, ((s, m, bucket), a)| {
+            b.push_bind(*s)
+                .push_bind(*m)
+                .push_bind(*bucket)
+                .push_bind(a.count)
+                .push_bind(a.sum)
+                .push_bind(a.min)
+                .push_bind(a.max)
+                .push_bind(a.last_ts)
+                .push_bind(a.last);
+        });
+        qb.push(ROLLUP_UPSERT);
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Adds new-row counts and last-seen times to `sensor_status`. The foreign key
+/// to `sensors` fails the batch for an unregistered sensor.
+pub(crate) async fn upsert_activity(
+    conn: &mut SqliteConnection,
+    act: &BTreeMap<&str, (i64, i64)>,
+    chunk: usize,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<_> = act.iter().collect();
+    for part in rows.chunks(rows_per_statement(chunk, 3)) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO sensor_status AS s (sensor_id, obs_total, last_seen_ms) ",
+        );
+        qb.push_values(part, |mut b, (id, (n, last))| {
+            b.push_bind(**id).push_bind(*n).push_bind(*last);
+        });
+        qb.push(
+            " ON CONFLICT (sensor_id) DO UPDATE SET obs_total = s.obs_total + excluded.obs_total, \
+             last_seen_ms = max(coalesce(s.last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms)",
+        );
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
