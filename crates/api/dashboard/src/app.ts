@@ -5,7 +5,7 @@ import { loadToken, saveToken, tokenLabel } from "./api/token";
 import type { Bbox, BuildingCollection, CityInfo, CompactCells, RoadCollection, SensorCollection } from "./api/types";
 import { h, setChildren } from "./dom";
 import { StreamClient, type StreamStatus } from "./live/stream";
-import { CellStore, decodeCompactRows } from "./map/cells";
+import { CellStore } from "./map/cells";
 import { fmt, ROAD_SPEED_SCALE, ROAD_TTI_SCALE, scaleFor, SENSOR_STATUS_COLOURS, type ColourScale } from "./map/colour";
 import type { CellValueField } from "./map/hexlayer";
 import { MapView, newStats } from "./map/map-view";
@@ -20,6 +20,10 @@ const RESOLUTIONS = [6, 7, 8, 9, 10];
 export interface AppOptions {
   metric?: string;
   res?: number;
+  /** "batched" or "naive" select the benchmark's peer hex renderers (default "raster"). */
+  renderer?: string;
+  /** Initial zoom instead of fitting the city. */
+  zoom?: number;
 }
 
 export class App {
@@ -42,6 +46,7 @@ export class App {
   private streamStatus: StreamStatus = "closed";
   private resyncTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResync = 0;
+  private readonly initialZoom: number | undefined;
 
   readonly kpis = new KpiPanel(this.ctx);
   readonly alarms = new AlarmsPanel(this.ctx);
@@ -69,6 +74,8 @@ export class App {
   ) {
     if (opts.metric) this.metric = opts.metric;
     if (opts.res && RESOLUTIONS.includes(opts.res)) this.res = opts.res;
+    if (opts.renderer === "naive" || opts.renderer === "batched") this.stats.renderer = opts.renderer;
+    this.initialZoom = opts.zoom;
     window.__cbStats = this.stats;
   }
 
@@ -307,6 +314,7 @@ export class App {
     document.title = `CityBrain · ${c.name}`;
     if (c.attribution) this.els.attribution.textContent = c.attribution.includes("OpenStreetMap") ? c.attribution : `${c.attribution} · © OpenStreetMap contributors`;
     this.map.setHome(c.bbox);
+    if (this.initialZoom !== undefined) this.map.view.zoomAt(this.initialZoom - this.map.view.zoom);
     this.renderScaleBar();
     const metrics = c.metrics?.length ? c.metrics : [{ name: this.metric, unit: "", description: "" }];
     if (!metrics.some((m) => m.name === this.metric)) this.metric = (metrics[0] as { name: string }).name;
@@ -359,10 +367,9 @@ export class App {
     try {
       const t0 = performance.now();
       const data = await this.api.get<CompactCells>("/api/v1/cells", { bbox: bboxParam(bbox), res: this.res, metric: this.metric, format: "compact" });
-      const { cells, rejected } = decodeCompactRows(data.cells ?? []);
       this.unit = data.unit ?? this.unit;
       this.cells.unit = this.unit;
-      this.cells.replace(cells, Date.now());
+      const { rejected } = this.cells.replaceRows(data.cells ?? [], Date.now());
       this.stats.lastUpdateMs = performance.now() - t0;
       if (rejected) this.ctx.notice(`${rejected} malformed cells ignored`);
       if (!this.scale) this.rescale();
@@ -409,22 +416,29 @@ export class App {
       types: ["cells", "alarms", "incidents"],
       token: () => loadToken(),
       sink: {
-        cells: (cells) => {
-          const t0 = performance.now();
-          this.cells.apply(cells, Date.now());
+        cells: (rows) => {
+          const now = Date.now();
+          this.cells.applyRows(rows, now);
           const open = this.details.openCell;
           if (open) {
-            const hit = cells.find((c) => c.cell === open);
+            const hit = this.cells.updatedAtTime(open, now);
             if (hit) this.details.updateCell(hit);
           }
-          this.stats.lastUpdateMs = performance.now() - t0;
-          this.stats.lastUpdateAt = performance.now();
-          this.stats.updates++;
           this.map.cellsChanged();
         },
         alarm: (a) => this.alarms.upsert(a),
         incident: (i) => this.incidents.upsert(i),
         lagged: (missed) => this.scheduleResync(missed),
+      },
+      onMessage: (result, ms) => {
+        if (result !== "cells") return;
+        // Parse + decode + apply of one cells message.
+        const st = this.stats;
+        st.lastUpdateMs = ms;
+        st.lastUpdateAt = performance.now();
+        st.updates++;
+        st.updateTimes.push(ms);
+        if (st.updateTimes.length > 600) st.updateTimes.splice(0, st.updateTimes.length - 600);
       },
       onStatus: (s, detail) => {
         this.streamStatus = s;

@@ -1,4 +1,4 @@
-// Entry point: reads optional ?metric=&res= from the URL and starts the dashboard.
+// Entry point: reads optional ?metric=&res=&zoom=&renderer= from the URL and starts the dashboard.
 
 import "./style.css";
 import { App } from "./app";
@@ -7,6 +7,7 @@ const params = new URLSearchParams(window.location.search);
 const root = document.getElementById("app");
 if (root) {
   const res = Number(params.get("res"));
-  const app = new App(root, { metric: params.get("metric") ?? undefined, res: Number.isFinite(res) && res > 0 ? res : undefined });
+  const zoom = params.has("zoom") ? Number(params.get("zoom")) : NaN;
+  const app = new App(root, { metric: params.get("metric") ?? undefined, res: Number.isFinite(res) && res > 0 ? res : undefined, renderer: params.get("renderer") ?? undefined, zoom: Number.isFinite(zoom) ? zoom : undefined });
   void app.start();
 }

@@ -78,6 +78,40 @@ describe("cell store", () => {
     expect(store.version).toBeGreaterThan(v0 + 1);
   });
 
+  it("applyRows gives the same state as decoding then applying, including rejects", () => {
+    const disk = gridDisk(HELSINKI, 3);
+    const rows: unknown[] = disk.map((c, i) => [i % 5 === 0 ? c.toUpperCase() : c, i * 1.5, i, i - 1, i + 1, i + 0.5]);
+    rows.push(["zz", 1, 1, 1, 1, 1], [HELSINKI, 1, -2, 1, 1, 1], [disk[1], null, 3, null, null, null], "junk", [latLngToCell(60.17, 24.94, 8), 1, 1, 1, 1, 1]);
+    const a = new CellStore();
+    a.reset("pm25", 9);
+    const ra = a.applyRows(rows, 5);
+    const b = new CellStore();
+    b.reset("pm25", 9);
+    const d = decodeCompactRows(rows);
+    const rb = b.apply(d.cells, 5);
+    expect(ra.rejected).toBe(rb.rejected + d.rejected);
+    expect(ra.added).toBe(rb.added);
+    expect(ra.updated).toBe(rb.updated);
+    expect(a.ids).toEqual(b.ids);
+    for (const id of a.ids) expect(a.get(id)).toEqual(b.get(id));
+    expect(a.updatedAtTime(disk[2] as string, 5)?.mean).toBe(3);
+    expect(a.updatedAtTime(disk[2] as string, 6)).toBeNull();
+    // Fast path on a second pass: every valid row is an update.
+    const again = a.applyRows(rows, 6);
+    expect(again.added).toBe(0);
+    expect(again.updated).toBe(ra.added + ra.updated);
+  });
+
+  it("replaceRows marks cells missing from the snapshot absent", () => {
+    const s = new CellStore();
+    s.reset("pm25", 9);
+    const disk = gridDisk(HELSINKI, 1);
+    s.applyRows(disk.map((c) => [c, 1, 1, 1, 1, 1]), 0);
+    s.replaceRows([[HELSINKI, 2, 1, 2, 2, 2]], 1);
+    expect(s.presentCount).toBe(1);
+    expect(s.get(HELSINKI)?.mean).toBe(2);
+  });
+
   it("rejects cells of another resolution and invalid ids", () => {
     const store = new CellStore();
     store.reset("pm25", 9);
@@ -171,7 +205,7 @@ describe("hex layer drawing", () => {
     return { zoom, originX: lonToMx(lng) * s - w / 2, originY: latToMy(lat) * s - h / 2, width: w, height: h };
   };
 
-  it("fills once per non-empty colour bucket, covering every visible cell", () => {
+  it("fills once per non-empty colour bucket (up to 512 cells per path), covering every visible cell", () => {
     const store = storeWith(500);
     const scale = sequentialScale(0, 10, 5); // values 0..9 -> 5 buckets of two values each
     const ctx = new RecordingContext();

@@ -2,16 +2,17 @@ import { latLngToCell } from "h3-js";
 import { describe, expect, it } from "vitest";
 import type { Alarm, Incident } from "../src/api/types";
 import { backoffMs, dispatchStreamMessage, streamQuery, type StreamSink } from "../src/live/stream";
-import type { CellAggregate } from "../src/map/cells";
+import { decodeCompactRows, type CellAggregate } from "../src/map/cells";
 
 const CELL = latLngToCell(60.17, 24.94, 9);
 
 function recorder() {
   const log: { cells: CellAggregate[][]; rejected: number[]; alarms: Alarm[]; incidents: Incident[]; lagged: number[] } = { cells: [], rejected: [], alarms: [], incidents: [], lagged: [] };
   const sink: StreamSink = {
-    cells: (c, r) => {
-      log.cells.push(c);
-      log.rejected.push(r);
+    cells: (rows) => {
+      const { cells, rejected } = decodeCompactRows(rows);
+      log.cells.push(cells);
+      log.rejected.push(rejected);
     },
     alarm: (a) => log.alarms.push(a),
     incident: (i) => log.incidents.push(i),

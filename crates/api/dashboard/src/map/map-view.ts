@@ -9,7 +9,8 @@ import type { Bbox } from "../api/types";
 import type { CellStore } from "./cells";
 import type { ColourScale } from "./colour";
 import { BuildingLayer, RoadLayer, SensorLayer, type SensorPoint } from "./features";
-import { drawHexLayer, type CellValueField } from "./hexlayer";
+import { drawHexLayer, drawHexLayerNaive, strokeHexOutlines, type CellValueField } from "./hexlayer";
+import { rasterHexLayer } from "./hexraster";
 import { Viewport } from "./projection";
 
 /** Frame statistics read by the browser benchmark (`window.__cbStats`). */
@@ -30,6 +31,10 @@ export interface CbStats {
   updates: number;
   /** The last 600 frame durations (ms), oldest first. */
   frameTimes: number[];
+  /** The last 600 cell-update durations (decode + apply, ms), oldest first. */
+  updateTimes: number[];
+  /** Hex renderer: "raster" (default), or the benchmark peers "batched" (canvas paths) and "naive". */
+  renderer: string;
 }
 
 declare global {
@@ -39,7 +44,7 @@ declare global {
 }
 
 export function newStats(): CbStats {
-  return { frames: 0, lastFrameMs: 0, lastHexFrameMs: 0, hexes: 0, hexesDrawn: 0, lastUpdateAt: 0, lastUpdateMs: 0, updates: 0, frameTimes: [] };
+  return { frames: 0, lastFrameMs: 0, lastHexFrameMs: 0, hexes: 0, hexesDrawn: 0, lastUpdateAt: 0, lastUpdateMs: 0, updates: 0, frameTimes: [], updateTimes: [], renderer: "raster" };
 }
 
 interface LayerCache {
@@ -87,6 +92,8 @@ export class MapView {
   private interacting = false;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private homeBbox: Bbox | null = null;
+  private image: ImageData | null = null;
+  private pixels: Uint32Array | null = null;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -209,8 +216,22 @@ export class MapView {
       const ctx = this.prepare(this.hex);
       this.drawnVersion = this.cells.version;
       if (this.visible.hexes && this.scale) {
-        const s = drawHexLayer(ctx, this.cells, this.scale, v, { alpha: this.hexAlpha, field: this.hexField });
-        this.stats.hexesDrawn = s.drawn;
+        const opts = { alpha: this.hexAlpha, field: this.hexField };
+        if (this.stats.renderer === "raster") {
+          const { width, height } = this.hex.canvas;
+          if (!this.image || this.image.width !== width || this.image.height !== height) {
+            this.image = ctx.createImageData(width, height);
+            this.pixels = new Uint32Array(this.image.data.buffer);
+          }
+          const s = rasterHexLayer({ pixels: this.pixels as Uint32Array, width, height }, this.cells, this.scale, v, { ...opts, dpr: this.dpr });
+          ctx.putImageData(this.image, 0, 0);
+          strokeHexOutlines(ctx, this.cells, v);
+          this.stats.hexesDrawn = s.drawn;
+        } else {
+          const draw = this.stats.renderer === "naive" ? drawHexLayerNaive : drawHexLayer;
+          const s = draw(ctx, this.cells, this.scale, v, opts);
+          this.stats.hexesDrawn = s.drawn;
+        }
       } else {
         this.stats.hexesDrawn = 0;
       }

@@ -145,11 +145,14 @@ export function sparklineSvg(values: readonly number[], width = 120, height = 28
 export function radarSvg(items: readonly { label: string; value: number | null }[], size = 220): string {
   const n = items.length;
   if (n < 3) return "";
+  // Extra width on both sides so horizontal labels are not clipped.
+  const W = size + 140;
+  const cx = W / 2;
   const c = size / 2;
-  const R = size / 2 - 34;
+  const R = size / 2 - 28;
   const pt = (i: number, r: number): [number, number] => {
     const a = -Math.PI / 2 + (2 * Math.PI * i) / n;
-    return [c + r * Math.cos(a), c + r * Math.sin(a)];
+    return [cx + r * Math.cos(a), c + r * Math.sin(a)];
   };
   const parts: string[] = [];
   for (const f of [0.25, 0.5, 0.75, 1]) {
@@ -158,12 +161,12 @@ export function radarSvg(items: readonly { label: string; value: number | null }
   }
   items.forEach((it, i) => {
     const [x, y] = pt(i, R);
-    parts.push(`<line x1="${c}" y1="${c}" x2="${x.toFixed(1)}" y2="${y.toFixed(1)}" class="radar-grid"/>`);
-    const [lx, ly] = pt(i, R + 16);
-    const anchor = Math.abs(lx - c) < 4 ? "middle" : lx > c ? "start" : "end";
+    parts.push(`<line x1="${cx}" y1="${c}" x2="${x.toFixed(1)}" y2="${y.toFixed(1)}" class="radar-grid"/>`);
+    const [lx, ly] = pt(i, R + 12);
+    const anchor = Math.abs(lx - cx) < 4 ? "middle" : lx > cx ? "start" : "end";
     parts.push(`<text x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" dy="0.32em" text-anchor="${anchor}" class="chart-label">${esc(it.label)}</text>`);
   });
   const poly = items.map((it, i) => pt(i, R * Math.max(0, Math.min(1, it.value ?? 0))).map((q) => q.toFixed(1)).join(",")).join(" ");
   parts.push(`<polygon points="${poly}" fill="#2563eb" fill-opacity="0.25" stroke="#2563eb" stroke-width="1.5"/>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="radar" data-testid="pillar-radar" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img">${parts.join("")}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="radar" data-testid="pillar-radar" width="${W}" height="${size}" viewBox="0 0 ${W} ${size}" role="img">${parts.join("")}</svg>`;
 }

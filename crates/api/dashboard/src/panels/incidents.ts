@@ -158,6 +158,12 @@ export class IncidentsPanel {
   }
 
   render(): void {
+    // Live updates must not steal focus from a team name being typed: re-render on blur instead.
+    const active = typeof document !== "undefined" ? document.activeElement : null;
+    if (active instanceof HTMLInputElement && this.el.contains(active)) {
+      active.addEventListener("blur", () => this.render(), { once: true });
+      return;
+    }
     const now = Date.now();
     const shown = this.incidents.filter((i) => this.filter === "all" || isOpen(i.state)).sort(compareIncidents);
     const rows = shown.slice(0, 200).map((inc) => {
