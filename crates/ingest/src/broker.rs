@@ -8,7 +8,9 @@
 //! What it supports, as tested in `tests/it/broker.rs`: username/password
 //! authentication, QoS 1 with manual acknowledgement, persistent sessions for
 //! `clean_start = false` clients (held in memory: they do not survive a
-//! process restart), MQTT 5 shared subscriptions. What it does not: ACLs
+//! process restart), MQTT 5 shared subscriptions. What it does not: more than
+//! 100 unacknowledged messages in flight per connection (a constant in
+//! rumqttd, whatever `max_inflight` says), ACLs
 //! (any authenticated client may publish on any topic), persistence to disk,
 //! TLS (not compiled in), and a clean shutdown.
 

@@ -36,6 +36,18 @@ pub(crate) fn decode(m: &mut Msg<'_>) {
     if !m.check_count(records.len()) {
         return;
     }
+    // RFC 8428 §4.4: a pack with a newer version must not be used at all
+    if let Some(ver) = records
+        .iter()
+        .filter_map(|r| r.get("bver").and_then(Value::as_i64))
+        .find(|v| *v > MAX_VERSION)
+    {
+        m.reject(
+            Reason::UnsupportedVersion,
+            format_args!("SenML version {ver} is newer than {MAX_VERSION}"),
+        );
+        return;
+    }
     let mut base = Base::default();
     for r in &records {
         let raw = || r.to_string().into_bytes();
