@@ -24,3 +24,11 @@ async fn two_ingest_clients_split_a_shared_subscription_on_mosquitto() {
     let Some(m) = Mosquitto::start() else { return };
     scenarios::shared_subscription_splits_the_load(&m.url(), "127.0.0.1", m.port, 2_000).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_reconnects_and_resubscribes_after_the_broker_loses_its_sessions() {
+    let Some(mut m) = Mosquitto::start() else {
+        return;
+    };
+    scenarios::survives_a_broker_restart(&mut m).await;
+}

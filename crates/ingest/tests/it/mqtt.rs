@@ -176,7 +176,8 @@ pub fn mqtt_url() -> Option<(String, String, u16)> {
 pub struct Mosquitto {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    bin: &'static str,
+    dir: tempfile::TempDir,
 }
 
 impl Mosquitto {
@@ -195,14 +196,26 @@ impl Mosquitto {
             .local_addr()
             .unwrap()
             .port();
-        let conf = dir.path().join("mosquitto.conf");
+        let child = Self::spawn(bin, dir.path(), port);
+        Some(Mosquitto {
+            child,
+            port,
+            bin,
+            dir,
+        })
+    }
+
+    fn spawn(bin: &str, dir: &std::path::Path, port: u16) -> Child {
+        let conf = dir.join("mosquitto.conf");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
         std::fs::write(
             &conf,
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n\
                  max_inflight_messages 1000\npersistence true\npersistence_location {}/\n\
                  log_dest stderr\nlog_type error\nlog_type warning\n",
-                dir.path().display()
+                data.display()
             ),
         )
         .unwrap();
@@ -218,11 +231,18 @@ impl Mosquitto {
             assert!(Instant::now() < deadline, "mosquitto did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(Mosquitto {
-            child,
-            port,
-            _dir: dir,
-        })
+        child
+    }
+
+    /// Kills the broker (SIGKILL) and starts it again on the same port;
+    /// `forget` wipes its persistence first, so every session is lost.
+    pub fn restart(&mut self, forget: bool) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if forget {
+            let _ = std::fs::remove_dir_all(self.dir.path().join("data"));
+        }
+        self.child = Self::spawn(self.bin, self.dir.path(), self.port);
     }
 
     pub fn url(&self) -> String {

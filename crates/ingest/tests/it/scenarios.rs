@@ -306,3 +306,47 @@ pub async fn shared_subscription_splits_the_load(url: &str, host: &str, port: u1
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// The broker is killed and comes back without any session: ingest
+/// reconnects (backoff) and re-subscribes on the new ConnAck, so messages
+/// published afterwards arrive.
+pub async fn survives_a_broker_restart(m: &mut crate::mqtt::Mosquitto) {
+    let gw = unique("gw");
+    let mut ingest = start_ingest(
+        ingest_config(&m.url(), &unique("ingest"), &gw),
+        context_for(&gw, 1),
+    );
+    {
+        let p = Publisher::connect("127.0.0.1", m.port, None).await;
+        wait_subscribed(&p, &gw, &mut ingest).await;
+    }
+    m.restart(true);
+    let p = Publisher::connect("127.0.0.1", m.port, None).await;
+    let t = now_ms();
+    // publish until one arrives: the subscription is back
+    let mut got = Vec::new();
+    for i in 0..100 {
+        p.publish(
+            &format!("citybrain/v1/{gw}/obs"),
+            format!(
+                r#"{{"sensor":"{gw}-s0","metric":"pm25","value":{i},"ts":{}}}"#,
+                t + i
+            ),
+        )
+        .await;
+        got = collect(&mut ingest.rx, Duration::from_millis(200), |d| {
+            !d.is_empty()
+        })
+        .await;
+        if !got.is_empty() {
+            break;
+        }
+    }
+    assert!(!got.is_empty(), "no message after the broker restart");
+    assert_eq!(got[0].decoded.observations.len(), 1);
+    for d in got {
+        assert_eq!(d.ack.ack().await.unwrap(), AckOutcome::Sent);
+    }
+    assert!(!ingest.task.is_finished());
+    ingest.shutdown().await;
+}
