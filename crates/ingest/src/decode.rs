@@ -28,7 +28,7 @@ pub use time::parse_rfc3339;
 
 /// The payload format a topic implies; its label is the `format` of dead
 /// letters and of `ingest_messages_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Format {
     /// `citybrain/v1/{gateway}/obs`: native JSON.
     Native,
@@ -43,6 +43,7 @@ pub enum Format {
     /// `spBv1.0/...`: Sparkplug B protobuf.
     Sparkplug,
     /// No scheme matched.
+    #[default]
     Unknown,
 }
 
@@ -270,7 +271,7 @@ impl fmt::Display for Warning {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decoded {
     /// The format the topic implied.
-    pub format: Option<Format>,
+    pub format: Format,
     /// Valid observations, in the message's order, values in canonical units.
     pub observations: Vec<Observation>,
     /// Valid event reports.
@@ -390,7 +391,7 @@ impl<'a> Msg<'a> {
             format,
             gateway: None,
             out: Decoded {
-                format: Some(format),
+                format,
                 ..Decoded::default()
             },
             provisioned: BTreeMap::new(),

@@ -20,11 +20,11 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use tracing::{debug, info, trace, warn};
 
-use crate::{Decoded, Format, Reason, Warning};
+use crate::{Decoded, Reason, Warning};
 
 /// Counts and logs one decoded message.
 pub fn decoded(topic: &str, d: &Decoded, elapsed: Duration) {
-    let format = d.format.unwrap_or(Format::Unknown);
+    let format = d.format;
     counter!("ingest_messages_total", "format" => format.as_str()).increment(1);
     counter!("ingest_observations_total").increment(d.observations.len() as u64);
     if !d.events.is_empty() {

@@ -12,7 +12,7 @@ fn an_event_report_is_decoded_with_defaults() {
         br#"{"id":"r-1","reporter":"app-1","channel":"app","category":"pothole",
              "location":{"lat":60.1699,"lon":24.9384},"text":"Deep pothole"}"#,
     );
-    assert_eq!(d.format, Some(Format::Event));
+    assert_eq!(d.format, Format::Event);
     assert!(d.dead_letters.is_empty(), "{:?}", d.dead_letters);
     let e = &d.events[0];
     assert_eq!((e.id.as_str(), e.reporter.as_str()), ("r-1", "app-1"));

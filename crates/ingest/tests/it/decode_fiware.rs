@@ -9,7 +9,7 @@ fn attributes_map_to_metrics_with_units_and_time_instant() {
         br#"{"pm25": 12.5, "pm10": "20.5", "t": 3.5, "relativeHumidity": 0.81,
              "TimeInstant": "2025-12-31T23:59:00.000Z"}"#,
     );
-    assert_eq!(d.format, Some(Format::Fiware));
+    assert_eq!(d.format, Format::Fiware);
     assert!(d.dead_letters.is_empty(), "{:?}", d.dead_letters);
     let mut got = obs(&d);
     got.sort_by(|a, b| a.1.cmp(&b.1));

@@ -10,7 +10,7 @@ fn a_single_record_is_converted_to_the_canonical_unit() {
         T,
         br#"{"sensor":"aq-1","metric":"temperature","value":276.4,"unit":"K","ts":1767225600000}"#,
     );
-    assert_eq!(d.format, Some(Format::Native));
+    assert_eq!(d.format, Format::Native);
     assert!(d.dead_letters.is_empty(), "{:?}", d.dead_letters);
     let (s, m, ts, v) = obs(&d).remove(0);
     assert_eq!((s.as_str(), m.as_str(), ts), ("aq-1", "temperature", NOW.0));
@@ -202,4 +202,51 @@ fn auto_provision_creates_each_unknown_sensor_once_with_the_metrics_seen() {
         ]
     );
     assert!(d.provisioned.iter().all(|s| s.gateway.as_str() == "gw-a"));
+}
+
+mod prop {
+    use proptest::prelude::*;
+
+    use crate::common::{NOW, run};
+
+    fn record() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["aq-1", "det-1", "m-1", "ghost", "a b", ""]),
+            prop::sample::select(vec!["pm25", "flow", "speed", "PM25", "power", "noise_db"]),
+            prop::num::f64::NORMAL | prop::num::f64::ZERO,
+            prop::option::of(prop::sample::select(vec![
+                "ug/m3", "kW", "K", "km/h", "m/s", "zz",
+            ])),
+            prop::option::of(-10 * 86_400_000i64..10 * 86_400_000),
+        )
+            .prop_map(|(s, m, v, u, dt)| {
+                let mut r = format!(r#"{{"sensor":"{s}","metric":"{m}","value":{v:e}"#);
+                if let Some(u) = u {
+                    r.push_str(&format!(r#","unit":"{u}""#));
+                }
+                if let Some(dt) = dt {
+                    r.push_str(&format!(r#","ts":{}"#, NOW.0 + dt));
+                }
+                r.push('}');
+                r
+            })
+    }
+
+    proptest! {
+        /// In a readable batch every record has exactly one outcome: an
+        /// observation or a dead letter; kept values obey the metric's range.
+        #[test]
+        fn every_record_is_either_kept_or_dead_lettered(recs in prop::collection::vec(record(), 0..40)) {
+            let payload = format!("[{}]", recs.join(","));
+            let d = run("citybrain/v1/gw-a/obs", payload.as_bytes());
+            prop_assert_eq!(d.observations.len() + d.dead_letters.len(), recs.len());
+            for o in &d.observations {
+                prop_assert!(o.value.is_finite());
+                if let Some(info) = o.metric.info() {
+                    prop_assert!((info.min..=info.max).contains(&o.value));
+                }
+                prop_assert!(o.sensor.as_str() == "aq-1" || o.sensor.as_str() == "det-1");
+            }
+        }
+    }
 }

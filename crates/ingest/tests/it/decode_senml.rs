@@ -14,7 +14,7 @@ fn base_fields_resolve_names_times_units_and_values() {
             {{"bn":"det-1/","bv":100,"n":"flow","u":"veh/h","v":40}}]"#
     );
     let d = run(T, payload.as_bytes());
-    assert_eq!(d.format, Some(Format::Senml));
+    assert_eq!(d.format, Format::Senml);
     assert!(d.dead_letters.is_empty(), "{:?}", d.dead_letters);
     assert_eq!(
         obs(&d),

@@ -59,7 +59,7 @@ fn node_birth_aliases_sequence_and_death_follow_the_spec() {
         ],
     );
     let d = dec(&mut st, "spBv1.0/city/NBIRTH/gw-a", &birth);
-    assert_eq!(d.format, Some(Format::Sparkplug));
+    assert_eq!(d.format, Format::Sparkplug);
     assert!(d.dead_letters.is_empty(), "{:?}", d.dead_letters);
     assert_eq!(obs(&d), vec![o("det-1", "flow", NOW.0, 600.0)]);
     assert!(d.status[0].online && d.status[0].reason == "NBIRTH" && d.status[0].sensor.is_none());
