@@ -213,30 +213,31 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// Linear-interpolation percentile of sorted values (`q` in 0..=1).
+/// Linear-interpolation percentile (`q` in 0..=1) by selection: reorders `v`.
 #[allow(clippy::cast_precision_loss)]
-fn percentile_sorted(v: &[i64], q: f64) -> f64 {
+fn percentile(v: &mut [i64], q: f64) -> f64 {
     let h = (v.len() - 1) as f64 * q;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    let (a, b) = (v[lo] as f64, v[hi] as f64);
+    let (_, &mut a, rest) = v.select_nth_unstable(lo);
+    let a = a as f64;
+    // the next order statistic is the smallest value above position `lo`
+    let b = rest.iter().copied().min().map_or(a, |b| b as f64);
     a + (h - lo as f64) * (b - a)
 }
 
-/// Mean, median and 90th percentile of ms durations, in hours.
+/// Mean, median and 90th percentile of ms durations, in hours (reorders `v`).
 fn time_stats(v: &mut [i64]) -> Option<TimeStats> {
     if v.is_empty() {
         return None;
     }
-    v.sort_unstable();
     #[allow(clippy::cast_precision_loss)]
     let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
     Some(TimeStats {
         n: v.len() as u64,
         mean_h: mean / HOUR_MS,
-        p50_h: percentile_sorted(v, 0.5) / HOUR_MS,
-        p90_h: percentile_sorted(v, 0.9) / HOUR_MS,
+        p50_h: percentile(v, 0.5) / HOUR_MS,
+        p90_h: percentile(v, 0.9) / HOUR_MS,
     })
 }
 

@@ -53,6 +53,16 @@ struct StreamState {
     t: f64,
 }
 
+impl StreamState {
+    fn new(master: &mut ChaCha8Rng) -> Self {
+        Self {
+            gap_rng: fork(master),
+            attr_rng: fork(master),
+            t: 0.0,
+        }
+    }
+}
+
 /// A run of the event-handling model. Build with [`CityModel::new`], drive
 /// with [`scenario::run_until`] (or [`CityModel::run`]), read with
 /// [`CityModel::report`].
@@ -146,11 +156,7 @@ impl CityModel {
         let mut streams: Vec<StreamState> = c
             .streams
             .iter()
-            .map(|_| StreamState {
-                gap_rng: fork(&mut master),
-                attr_rng: fork(&mut master),
-                t: 0.0,
-            })
+            .map(|_| StreamState::new(&mut master))
             .collect();
         let replay_rng = fork(&mut master);
         let horizon_h = c.horizon_ms.div_ceil(HOUR);
@@ -170,9 +176,17 @@ impl CityModel {
             }
             shift_plan.push((plan, 0));
         }
+        // expected jobs, so the job table does not grow by copying
+        let weekly: f64 = c.streams.iter().flat_map(|s| s.rate.iter()).sum::<f64>() * HOUR as f64;
+        let expected = weekly * (c.horizon_ms as f64 / (WEEK_HOURS as u64 * HOUR) as f64);
+        let capacity = if expected.is_finite() && expected < 1.0e9 {
+            to_count(expected * 1.01) + c.replay.len() + 1024
+        } else {
+            1024
+        };
         let mut model = Self {
             c,
-            jobs: Vec::new(),
+            jobs: Vec::with_capacity(capacity),
             stations,
             streams: Vec::new(),
             replay_rng,
@@ -495,6 +509,11 @@ fn rate(c: &Compiled, s: u32, h: u64) -> f64 {
         }
     }
     r
+}
+
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn to_count(x: f64) -> usize {
+    x as usize
 }
 
 /// Advances a stream to its next arrival by inverting the piecewise-constant
