@@ -2,8 +2,13 @@
 //!
 //! - [`shared_data`]: locate a reference data set that is read in place and not
 //!   copied into the repository (licence or size), skipping clearly when absent.
+//! - `twin` (feature `twin`): the demo city extract, small synthetic cities
+//!   and deterministic observation streams.
 
 use std::path::PathBuf;
+
+#[cfg(feature = "twin")]
+pub mod twin;
 
 /// The folder of shared reference data: `$CITYBRAIN_SHARED_DATA` if set, else
 /// `../shared/data` next to the workspace root.

@@ -1,0 +1,228 @@
+//! Twin configuration: resolutions, windows, health and quality thresholds.
+
+use std::collections::BTreeMap;
+
+use domain::Metric;
+use h3o::Resolution;
+
+/// How the twin places, aggregates and judges observations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwinConfig {
+    /// Resolution at which observations (the sensor's location) and entities
+    /// are placed. Default 10.
+    pub base_resolution: Resolution,
+    /// Resolutions at which per-cell aggregates are kept; each must be no
+    /// finer than the base. Default 7, 8, 9, 10.
+    pub rollup_resolutions: Vec<Resolution>,
+    /// Width of the tumbling aggregation windows, ms. Default 60 s.
+    pub window_ms: i64,
+    /// A sensor with no data for this long is stale (checked on `Tick`), ms.
+    /// Default 15 min.
+    pub stale_after_ms: i64,
+    /// Identical consecutive readings that make a flatline. Default 10.
+    pub flatline_readings: u32,
+    /// A jump larger than this many times the running mean absolute change
+    /// is a spike. Default 8.
+    pub spike_factor: f64,
+    /// Readings needed before spikes are judged. Default 10.
+    pub spike_warmup: u32,
+    /// Expected value range per metric; a reading outside it raises the
+    /// out-of-range flag (the ingest path already rejects values outside the
+    /// metric's plausible range). Default: [`default_expected_ranges`].
+    pub expected_ranges: BTreeMap<Metric, (f64, f64)>,
+    /// Event reports kept in the snapshot's recent list. Default 1,000.
+    pub recent_events: usize,
+}
+
+impl Default for TwinConfig {
+    fn default() -> Self {
+        Self {
+            base_resolution: Resolution::Ten,
+            rollup_resolutions: vec![
+                Resolution::Seven,
+                Resolution::Eight,
+                Resolution::Nine,
+                Resolution::Ten,
+            ],
+            window_ms: 60_000,
+            stale_after_ms: 15 * 60_000,
+            flatline_readings: 10,
+            spike_factor: 8.0,
+            spike_warmup: 10,
+            expected_ranges: default_expected_ranges(),
+            recent_events: 1000,
+        }
+    }
+}
+
+/// Why a configuration is unusable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// No roll-up resolution.
+    #[error("at least one roll-up resolution is needed")]
+    NoRollups,
+    /// A roll-up resolution is finer than the base.
+    #[error("roll-up resolution {rollup} is finer than the base resolution {base}")]
+    RollupFinerThanBase {
+        /// The offending resolution.
+        rollup: u8,
+        /// The base resolution.
+        base: u8,
+    },
+    /// A duration is not positive.
+    #[error("{field} must be positive, got {value}")]
+    NotPositive {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: i64,
+    },
+    /// A threshold is out of its range.
+    #[error("{field} is out of range: {value}")]
+    BadThreshold {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// An expected range is empty or not finite.
+    #[error("expected range of {metric} is invalid: {min}..{max}")]
+    BadRange {
+        /// The metric.
+        metric: Metric,
+        /// Range start.
+        min: f64,
+        /// Range end.
+        max: f64,
+    },
+}
+
+impl TwinConfig {
+    /// Checks the configuration and returns it with the roll-up resolutions
+    /// sorted coarse to fine and de-duplicated.
+    pub fn validated(mut self) -> Result<Self, ConfigError> {
+        self.rollup_resolutions.sort_unstable();
+        self.rollup_resolutions.dedup();
+        if self.rollup_resolutions.is_empty() {
+            return Err(ConfigError::NoRollups);
+        }
+        if let Some(&r) = self
+            .rollup_resolutions
+            .iter()
+            .find(|&&r| r > self.base_resolution)
+        {
+            return Err(ConfigError::RollupFinerThanBase {
+                rollup: u8::from(r),
+                base: u8::from(self.base_resolution),
+            });
+        }
+        for (field, value) in [
+            ("window_ms", self.window_ms),
+            ("stale_after_ms", self.stale_after_ms),
+        ] {
+            if value <= 0 {
+                return Err(ConfigError::NotPositive { field, value });
+            }
+        }
+        if self.flatline_readings < 2 {
+            return Err(ConfigError::BadThreshold {
+                field: "flatline_readings",
+                value: f64::from(self.flatline_readings),
+            });
+        }
+        if !(self.spike_factor.is_finite() && self.spike_factor > 1.0) {
+            return Err(ConfigError::BadThreshold {
+                field: "spike_factor",
+                value: self.spike_factor,
+            });
+        }
+        for (m, &(min, max)) in &self.expected_ranges {
+            if !(min.is_finite() && max.is_finite() && min < max) {
+                return Err(ConfigError::BadRange {
+                    metric: m.clone(),
+                    min,
+                    max,
+                });
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Typical ranges of the well-known metrics in a city: readings outside are
+/// possible but worth a look (PM2.5 above 500 µg/m³, a flow above 3,600
+/// veh/h on one detector, air below -45 °C or above 50 °C, ...).
+pub fn default_expected_ranges() -> BTreeMap<Metric, (f64, f64)> {
+    [
+        ("flow", 0.0, 3600.0),
+        ("count", 0.0, 1000.0),
+        ("speed", 0.0, 150.0),
+        ("occupancy", 0.0, 100.0),
+        ("pm25", 0.0, 500.0),
+        ("pm10", 0.0, 600.0),
+        ("no2", 0.0, 400.0),
+        ("o3", 0.0, 400.0),
+        ("aqi", 0.0, 500.0),
+        ("temperature", -45.0, 50.0),
+        ("humidity", 0.0, 100.0),
+        ("voltage", 0.0, 50_000.0),
+        ("pv_power", 0.0, 10_000.0),
+        ("irradiance", 0.0, 1_400.0),
+        ("water_level", -5.0, 10.0),
+        ("rainfall", 0.0, 100.0),
+        ("battery", 0.0, 100.0),
+    ]
+    .into_iter()
+    .map(|(m, min, max)| {
+        (
+            Metric::new(m).expect("well-known metric names are valid"),
+            (min, max),
+        )
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_sorted() {
+        let c = TwinConfig::default().validated().unwrap();
+        assert_eq!(c.rollup_resolutions.first(), Some(&Resolution::Seven));
+        for m in c.expected_ranges.keys() {
+            assert!(m.info().is_some(), "{m} is well known");
+        }
+    }
+
+    #[test]
+    fn bad_configs_name_the_offending_value() {
+        let c = TwinConfig {
+            rollup_resolutions: vec![Resolution::Eleven],
+            ..TwinConfig::default()
+        };
+        assert_eq!(
+            c.validated(),
+            Err(ConfigError::RollupFinerThanBase {
+                rollup: 11,
+                base: 10
+            })
+        );
+        let c = TwinConfig {
+            window_ms: 0,
+            ..TwinConfig::default()
+        };
+        assert_eq!(
+            c.validated(),
+            Err(ConfigError::NotPositive {
+                field: "window_ms",
+                value: 0
+            })
+        );
+        let c = TwinConfig {
+            rollup_resolutions: vec![],
+            ..TwinConfig::default()
+        };
+        assert_eq!(c.validated(), Err(ConfigError::NoRollups));
+    }
+}
