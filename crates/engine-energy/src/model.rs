@@ -53,6 +53,11 @@ pub(crate) struct Model {
     pub load_bus: Vec<Option<usize>>,
     pub sgen_bus: Vec<Option<usize>>,
     pub storage_bus: Vec<Option<usize>>,
+    /// Element to the position of its bus in `net.bus`.
+    pub load_pos: Vec<usize>,
+    pub sgen_pos: Vec<usize>,
+    pub storage_pos: Vec<usize>,
+    pub ext_grid_pos: Vec<usize>,
     /// Bus admittance matrix in CSR form, per unit.
     pub y_ptr: Vec<usize>,
     pub y_col: Vec<usize>,
@@ -207,11 +212,13 @@ impl Model {
             name_of.push(net.bus[p].index);
             base_kv.len() - 1
         };
-        let open_at = |et: SwitchKind, element: i64, bus: i64| {
-            net.switch
-                .iter()
-                .any(|s| s.et == et && s.element == element && s.bus == bus && !s.closed)
-        };
+        let open: std::collections::BTreeSet<(SwitchKind, i64, i64)> = net
+            .switch
+            .iter()
+            .filter(|s| !s.closed)
+            .map(|s| (s.et, s.element, s.bus))
+            .collect();
+        let open_at = |et: SwitchKind, element: i64, bus: i64| open.contains(&(et, element, bus));
 
         // 2. branches
         let sn = net.sn_mva;
@@ -419,6 +426,10 @@ impl Model {
             load_bus,
             sgen_bus,
             storage_bus,
+            load_pos: net.load.iter().map(|x| pos(x.bus)).collect(),
+            sgen_pos: net.sgen.iter().map(|x| pos(x.bus)).collect(),
+            storage_pos: net.storage.iter().map(|x| pos(x.bus)).collect(),
+            ext_grid_pos: net.ext_grid.iter().map(|x| pos(x.bus)).collect(),
             y_ptr,
             y_col,
             y_val,

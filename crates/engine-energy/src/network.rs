@@ -130,7 +130,7 @@ pub struct Trafo {
 }
 
 /// What a switch connects its bus to (pandapower `et`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SwitchKind {
     /// `b`: another bus.
     Bus,

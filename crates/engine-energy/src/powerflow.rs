@@ -379,32 +379,24 @@ impl Solver {
         }
         // bus results: element sums at each pandapower bus (consumption positive)
         let mut bus_pq: Vec<C64> = vec![C64::ZERO; net.bus.len()];
-        let pos_of = |bus: i64| net.bus_position(bus);
-        let vm_of = |b: Option<usize>| b.map(|b| v[b].abs()).unwrap_or(1.0);
-        for (l, b) in net.load.iter().zip(&m.load_bus) {
-            if let (Some(ib), Some(p)) = (b, pos_of(l.bus)) {
-                let s = m.demand_at(
-                    *ib,
-                    C64::new(l.p_mw * l.scaling, l.q_mvar * l.scaling),
-                    vm_of(Some(*ib)),
-                );
-                bus_pq[p] += s;
+        for ((l, b), &p) in net.load.iter().zip(&m.load_bus).zip(&m.load_pos) {
+            if let Some(ib) = *b {
+                let s0 = C64::new(l.p_mw * l.scaling, l.q_mvar * l.scaling);
+                bus_pq[p] += m.demand_at(ib, s0, v[ib].abs());
             }
         }
-        for (s, b) in net.storage.iter().zip(&m.storage_bus) {
-            if let (Some(_), Some(p)) = (b, pos_of(s.bus)) {
+        for ((s, b), &p) in net.storage.iter().zip(&m.storage_bus).zip(&m.storage_pos) {
+            if b.is_some() {
                 bus_pq[p] += C64::new(s.p_mw * s.scaling, s.q_mvar * s.scaling);
             }
         }
-        for (g, b) in net.sgen.iter().zip(&m.sgen_bus) {
-            if let (Some(_), Some(p)) = (b, pos_of(g.bus)) {
+        for ((g, b), &p) in net.sgen.iter().zip(&m.sgen_bus).zip(&m.sgen_pos) {
+            if b.is_some() {
                 bus_pq[p] -= C64::new(g.p_mw * g.scaling, g.q_mvar * g.scaling);
             }
         }
-        for (e, r) in net.ext_grid.iter().zip(&ext_grid) {
-            if let Some(p) = pos_of(e.bus) {
-                bus_pq[p] -= C64::new(r.p_mw, r.q_mvar);
-            }
+        for (r, &p) in ext_grid.iter().zip(&m.ext_grid_pos) {
+            bus_pq[p] -= C64::new(r.p_mw, r.q_mvar);
         }
         let mut isolated = Vec::new();
         let bus = net
