@@ -13,6 +13,9 @@
 //!   backoff and re-subscription on every ConnAck.
 //! - [`broker::EmbeddedBroker`]: rumqttd in-process for the single-binary run.
 //!
+//! The client, broker, config and telemetry sit behind the default `mqtt`
+//! feature; without it the crate is only the pure decoders (no tokio).
+//!
 //! # Terminology
 //! - **Gateway**: the MQTT publisher that owns a set of sensors; its id is the
 //!   `{gateway}` topic level (the Sparkplug edge node, or the gateway a FIWARE
@@ -32,18 +35,26 @@
 //! - **Alias**: a number a Sparkplug birth assigns to a metric name so data
 //!   messages can omit the name.
 
+#[cfg(feature = "mqtt")]
 pub mod broker;
+#[cfg(feature = "mqtt")]
 mod client;
+#[cfg(feature = "mqtt")]
 mod config;
 mod context;
 mod decode;
+#[cfg(feature = "mqtt")]
 mod error;
+#[cfg(feature = "mqtt")]
 pub mod telemetry;
 
+#[cfg(feature = "mqtt")]
 pub use client::{AckHandle, AckOutcome, Delivery, MqttIngest};
+#[cfg(feature = "mqtt")]
 pub use config::{MqttConfig, Secret, default_topics};
 pub use context::{DecodeContext, Limits, UnknownSensorPolicy};
 pub use decode::{Decoded, Format, Reason, SparkplugState, Warning, decode, parse_rfc3339};
+#[cfg(feature = "mqtt")]
 pub use error::{ConfigError, Error};
 
 /// Sparkplug B message definitions, for publishers and tests.
