@@ -49,6 +49,33 @@ def score_cities(x, minmax_cols, share_cols, a2, a1):
     return pillars.mean(axis=1)
 
 
+def score_cities_drilldown(x, ids, minmax_cols, blocks_of_leaf, n_blocks):
+    """Same output shape as the Rust scorer: per city, every leaf's normalised
+    value and every block's score rate and coverage, plus the composite."""
+    lo = x.min(axis=0)
+    hi = x.max(axis=0)
+    mm = set(int(c) for c in minmax_cols)
+    out = []
+    for row in x.tolist():
+        leaves = {}
+        sums = [0.0] * n_blocks
+        ws = [0.0] * n_blocks
+        for j, v in enumerate(row):
+            if j in mm:
+                z = (v - lo[j]) / (hi[j] - lo[j])
+            else:
+                z = min(max(v, 0.0), 1.0)
+            leaves[ids[j]] = z
+            b = blocks_of_leaf[j]
+            sums[b] += z
+            ws[b] += 1.0
+        blocks = {"b%d" % b: {"rate": sums[b] / ws[b], "coverage": 1.0} for b in range(n_blocks)}
+        pillars = [sum(blocks["b%d" % (p * 4 + k)]["rate"] for k in range(4)) / 4 for p in range(6)]
+        out.append({"leaves": leaves, "blocks": blocks, "pillars": pillars,
+                    "composite": sum(pillars) / 6})
+    return out
+
+
 def averaging(n_children, n_parents):
     a = np.zeros((n_children * n_parents, n_parents))
     for p in range(n_parents):
@@ -69,7 +96,11 @@ def main():
         a2 = averaging(per_block, 24)
         a1 = averaging(4, 6)
         t = median_time(lambda: score_cities(x, minmax_cols, share_cols, a2, a1))
-        results.append(("score_150_cities/indicators/%d" % n, t, 150 * n))
+        results.append(("score_150_cities/indicators/%d (numpy, composite only)" % n, t, 150 * n))
+        ids = ["i%d" % j for j in range(n)]
+        blocks_of_leaf = [j // per_block for j in range(n)]
+        t = median_time(lambda: score_cities_drilldown(x, ids, minmax_cols, blocks_of_leaf, 24), repeat=5)
+        results.append(("score_150_cities/indicators/%d (python, drill-down)" % n, t, 150 * n))
 
     # H3 cells: 10 live ratio indicators (share or target normalised), 6 themes.
     for cells in (1000, 10000):
@@ -87,7 +118,7 @@ def main():
             return (z @ w).mean(axis=1)
 
         t = median_time(cells_fn)
-        results.append(("score_h3_cells/cells/%d" % cells, t, cells))
+        results.append(("score_h3_cells/cells/%d (numpy, composite only)" % cells, t, cells))
 
     state = 7
     vals, state = lcg(6 * 150, state)
@@ -125,7 +156,7 @@ def main():
                       "scipy": st.__name__ and __import__("scipy").__version__,
                       "statsmodels": sm.__version__ if hasattr(sm, "__version__") else __import__("statsmodels").__version__}))
     for name, t, elems in results:
-        print("%-62s median %10.3f us  %12.3f Melem/s" % (name, t * 1e6, elems / t / 1e6))
+        print("%-72s median %11.3f us  %9.3f Melem/s" % (name, t * 1e6, elems / t / 1e6))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 //! [`builtin`] returns the profiles shipped in `crates/governance/profiles/`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -219,6 +220,10 @@ pub struct Profile {
     /// Deduction indices per block (`None` key = root).
     pub(crate) block_deductions: Vec<Vec<usize>>,
     pub(crate) root_deductions: Vec<usize>,
+    /// Shared ids for score results: indicators, blocks, and `root`.
+    pub(crate) leaf_ids: Vec<Arc<str>>,
+    pub(crate) block_ids: Vec<Arc<str>>,
+    pub(crate) root_id: Arc<str>,
 }
 
 /// The builtin profiles: `(name, file text)`.
@@ -533,7 +538,20 @@ impl Profile {
             }
             prev = s.min_rate;
         }
+        let leaf_ids = file
+            .indicators
+            .iter()
+            .map(|i| Arc::from(i.id.as_str()))
+            .collect();
+        let block_ids = file
+            .blocks
+            .iter()
+            .map(|b| Arc::from(b.id.as_str()))
+            .collect();
         Ok(Profile {
+            leaf_ids,
+            block_ids,
+            root_id: Arc::from("root"),
             file,
             root_children,
             block_children,

@@ -3,6 +3,7 @@
 //! confidence and the missing-data policy stated in every result.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,8 +69,8 @@ pub enum Warning {
 /// The score of one leaf.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeafScore {
-    /// Indicator id.
-    pub id: String,
+    /// Indicator id (shared with the profile, so scoring many areas copies no strings).
+    pub id: Arc<str>,
     /// Raw value, if known.
     pub raw: Option<f64>,
     /// Normalised value in [0, 1], if known.
@@ -83,8 +84,8 @@ pub struct LeafScore {
 /// The score of one block (or of the root, id `root`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockScore {
-    /// Block id.
-    pub id: String,
+    /// Block id (`root` for the composite).
+    pub id: Arc<str>,
     /// Level (0 for the root).
     pub level: u8,
     /// Score rate in [0, 1] after deductions; `None` when coverage is insufficient.
@@ -123,7 +124,7 @@ pub struct Score {
 impl Score {
     /// The score of the block with this id.
     pub fn block(&self, id: &str) -> Option<&BlockScore> {
-        self.blocks.iter().find(|b| b.id == id)
+        self.blocks.iter().find(|b| &*b.id == id)
     }
 
     /// The score rate of the block with this id.
@@ -133,7 +134,7 @@ impl Score {
 
     /// The score of the leaf with this id.
     pub fn leaf(&self, id: &str) -> Option<&LeafScore> {
-        self.leaves.iter().find(|l| l.id == id)
+        self.leaves.iter().find(|l| &*l.id == id)
     }
 }
 
@@ -352,7 +353,7 @@ pub fn score_raw(
             confidence: if normalised.is_some() { quality } else { 0.0 },
         });
         leaves.push(LeafScore {
-            id: ind.id.clone(),
+            id: profile.leaf_ids[i].clone(),
             raw: raw_v,
             normalised,
             quality: if normalised.is_some() { quality } else { 0.0 },
@@ -427,7 +428,7 @@ pub fn score_raw(
     );
     let mut blocks = Vec::with_capacity(profile.blocks().len() + 1);
     blocks.push(BlockScore {
-        id: "root".into(),
+        id: profile.root_id.clone(),
         level: 0,
         rate: root.rate,
         coverage: root.coverage,
@@ -437,7 +438,7 @@ pub fn score_raw(
     for (b, block) in profile.blocks().iter().enumerate() {
         let nv = block_values[b].expect("every block evaluated");
         blocks.push(BlockScore {
-            id: block.id.clone(),
+            id: profile.block_ids[b].clone(),
             level: block.level,
             rate: nv.rate,
             coverage: nv.coverage,
