@@ -155,7 +155,7 @@ pub struct AuditEntry {
 
 /// SLA resolution targets per priority, in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SlaPolicy {
     /// P1 target.
     pub p1_minutes: u32,

@@ -1,0 +1,163 @@
+//! `/api/v1/city` and `/api/v1/cells`: the city and its live H3 aggregates.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use domain::{EntityKind, KNOWN_METRICS};
+use geo::Rect;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{ApiError, ApiResult, AppState};
+
+/// `GET /api/v1/city`: name, bounds, attribution, counts, metrics.
+pub async fn city(State(s): State<AppState>) -> Json<Value> {
+    let t = s.twin();
+    let b = t.bounds();
+    let counts: serde_json::Map<String, Value> = EntityKind::ALL
+        .iter()
+        .map(|k| (k.type_name().to_owned(), json!(t.entity_count(*k))))
+        .collect();
+    let metrics: Vec<Value> = t
+        .metrics()
+        .iter()
+        .map(|m| {
+            let info = KNOWN_METRICS.iter().find(|i| i.name == m.as_str());
+            json!({"name": m.as_str(), "unit": info.map(|i| i.unit.symbol()), "description": info.map(|i| i.description)})
+        })
+        .collect();
+    Json(json!({
+        "name": t.name(),
+        "bbox": b.map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+        "center": b.map(|r| [(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0]),
+        "attribution": t.attribution(),
+        "counts": counts,
+        "metrics": metrics,
+        "version": t.version(),
+        "as_of": t.as_of().0,
+        "resolutions": t.config().rollup_resolutions.iter().map(|r| u8::from(*r)).collect::<Vec<_>>(),
+    }))
+}
+
+/// Query of `/api/v1/cells`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellsQuery {
+    /// `minLon,minLat,maxLon,maxLat`; absent = everywhere.
+    pub bbox: Option<String>,
+    /// H3 resolution (one of the twin's roll-up resolutions).
+    pub res: u8,
+    /// Metric name.
+    pub metric: String,
+    /// `geojson` (default) or `compact`.
+    pub format: Option<String>,
+}
+
+/// Parses `minLon,minLat,maxLon,maxLat`.
+pub fn parse_bbox(s: &str) -> ApiResult<Rect<f64>> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            ApiError::InvalidRequest(format!(
+                "bbox {s:?} must be four numbers minLon,minLat,maxLon,maxLat"
+            ))
+        })?;
+    let [a, b, c, d] = v[..] else {
+        return Err(ApiError::InvalidRequest(format!(
+            "bbox {s:?} must be four numbers minLon,minLat,maxLon,maxLat"
+        )));
+    };
+    let ok = |x: f64, lim: f64| x.is_finite() && (-lim..=lim).contains(&x);
+    if !(ok(a, 180.0) && ok(c, 180.0) && ok(b, 90.0) && ok(d, 90.0)) || a > c || b > d {
+        return Err(ApiError::BadRequestData(format!(
+            "bbox {s:?} is not a valid lon/lat box with min <= max"
+        )));
+    }
+    Ok(Rect::new((a, b), (c, d)))
+}
+
+/// `GET /api/v1/cells`: aggregates of one metric at one resolution.
+pub async fn cells(
+    State(s): State<AppState>,
+    q: Result<Query<CellsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+    let res = h3o::Resolution::try_from(q.res)
+        .map_err(|_| ApiError::BadRequestData(format!("res {} is not 0-15", q.res)))?;
+    let t = s.twin();
+    let cells = t
+        .cells(res, &q.metric, bbox)
+        .map_err(|e| ApiError::BadRequestData(e.to_string()))?;
+    let unit = KNOWN_METRICS
+        .iter()
+        .find(|i| i.name == q.metric)
+        .map(|i| i.unit.symbol());
+    match q.format.as_deref().unwrap_or("geojson") {
+        "compact" => {
+            let rows: Vec<Value> = cells
+                .iter()
+                .filter_map(|c| {
+                    let w = live_window(c);
+                    Some(json!([
+                        c.cell.to_string(),
+                        w.mean()?,
+                        w.count(),
+                        w.min()?,
+                        w.max()?,
+                        w.last()?.0
+                    ]))
+                })
+                .collect();
+            Ok(Json(json!({"res": q.res, "metric": q.metric, "unit": unit, "as_of": t.as_of().0, "cells": rows})).into_response())
+        }
+        "geojson" => {
+            let features: Vec<Value> = cells
+                .iter()
+                .map(|c| {
+                    let boundary: Vec<[f64; 2]> = {
+                        let b = c.cell.boundary();
+                        let mut v: Vec<[f64; 2]> = b.iter().map(|ll| [ll.lng(), ll.lat()]).collect();
+                        if let Some(first) = v.first().copied() {
+                            v.push(first);
+                        }
+                        v
+                    };
+                    let w = live_window(c);
+                    json!({
+                        "type": "Feature",
+                        "id": c.cell.to_string(),
+                        "geometry": {"type": "Polygon", "coordinates": [boundary]},
+                        "properties": {
+                            "cell": c.cell.to_string(), "res": q.res, "metric": q.metric, "unit": unit,
+                            "count": w.count(), "mean": w.mean(), "min": w.min(), "max": w.max(),
+                            "last": w.last().map(|l| l.0), "last_ts": w.last().map(|l| l.1.0),
+                            "total_count": c.total.count(),
+                        }
+                    })
+                })
+                .collect();
+            Ok((
+                [(header::CONTENT_TYPE, "application/geo+json")],
+                Json(json!({"type": "FeatureCollection", "features": features})),
+            )
+                .into_response())
+        }
+        other => Err(ApiError::BadRequestData(format!(
+            "format {other:?} must be geojson or compact"
+        ))),
+    }
+}
+
+/// The window shown live: the current one once it has data, else the
+/// previous complete one (so a cell does not blank at each window start).
+pub fn live_window(c: &twin::CellAggregate) -> &twin::Stats {
+    if c.current.stats.count() > 0 {
+        &c.current.stats
+    } else {
+        &c.previous.stats
+    }
+}
