@@ -10,6 +10,7 @@ mod decode_native;
 mod decode_senml;
 mod decode_sparkplug;
 mod hostile;
+mod load;
 mod mosquitto;
 mod mqtt;
 mod scenarios;
