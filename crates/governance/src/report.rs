@@ -46,6 +46,20 @@ pub enum ReportError {
         /// The year.
         year: i32,
     },
+    /// The block named for tiering does not exist.
+    #[error("cannot tier on unknown block {block:?}")]
+    UnknownTierBlock {
+        /// The block id.
+        block: String,
+    },
+    /// A city lacks a score rate for the block used for tiering.
+    #[error("city {city:?} has no score rate for {block:?}, so it cannot be tiered on it")]
+    MissingTierValue {
+        /// The city.
+        city: String,
+        /// The block id.
+        block: String,
+    },
     /// Tiering failed.
     #[error("tiering failed: {0}")]
     Tiers(#[from] TierError),
@@ -75,6 +89,9 @@ pub struct ReportOptions {
     pub placed: Option<(String, EntityInputs)>,
     /// A note shown under the title (data provenance).
     pub note: Option<String>,
+    /// Tier on this block's score rate instead of the composite (the
+    /// evaluation report's tier table describes the 智慧治理 pillar).
+    pub tier_block: Option<String>,
 }
 
 impl Default for ReportOptions {
@@ -86,6 +103,7 @@ impl Default for ReportOptions {
             year: None,
             placed: None,
             note: None,
+            tier_block: None,
         }
     }
 }
@@ -145,7 +163,7 @@ pub struct TierRow {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Lowest composite of the band (a cut, or the observed minimum).
+    /// Lowest value of the band (a cut, or the observed minimum).
     pub lower: f64,
     /// Upper end of the band (a cut, exclusive, or the observed maximum, inclusive).
     pub upper: f64,
@@ -153,7 +171,7 @@ pub struct TierRow {
     pub count: usize,
     /// Share of cities.
     pub share: f64,
-    /// Mean composite of the tier.
+    /// Mean of the tiered value (composite or block score rate) in the tier.
     pub mean: Option<f64>,
 }
 
@@ -171,6 +189,8 @@ pub struct TierSummary {
 /// Method, cuts and range of the tiering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierSummaryCuts {
+    /// What is tiered: `composite` or a block id.
+    pub basis: String,
     /// Method.
     pub method: TierMethod,
     /// Cuts, ascending.
@@ -335,7 +355,7 @@ pub struct Placement {
     pub rank: usize,
     /// Out of this many.
     pub of: usize,
-    /// Tier under the report's cuts.
+    /// Tier under the report's cuts (applied to the same basis as the report's tiers).
     pub tier: Tier,
     /// Whether the composite lies outside the report's observed range.
     pub outside_range: bool,
@@ -456,23 +476,33 @@ fn scored_year(profile: &Profile, cities: &BTreeMap<String, EntityInputs>) -> Ve
     scores.into_iter().collect()
 }
 
-/// Places a city with this composite in the report's comparison set.
-pub fn place(report: &Report, name: &str, composite: f64, pillars: Vec<Option<f64>>) -> Placement {
+/// Places a scored city (for example the live city, scored with the report's
+/// profile) in the report's comparison set: its rank by composite among the
+/// report's cities, and its tier under the report's cuts, applied to the same
+/// basis as the report's tiers (the composite or a block's score rate).
+/// `None` when the score lacks the composite or the tiered block's rate.
+pub fn place(report: &Report, name: &str, score: &Score) -> Option<Placement> {
+    let composite = score.composite?;
+    let t = &report.tiers.tiering;
+    let tier_value = if t.basis == "composite" {
+        composite
+    } else {
+        score.rate(&t.basis)?
+    };
     let better = report
         .cities
         .iter()
         .filter(|c| c.composite > composite)
         .count();
-    let t = &report.tiers.tiering;
-    Placement {
+    Some(Placement {
         name: name.to_string(),
         composite,
         rank: better + 1,
         of: report.cities.len() + 1,
-        tier: tiers::tier_of(composite, &t.cuts),
-        outside_range: composite < t.min || composite > t.max,
-        pillars,
-    }
+        tier: tiers::tier_of(tier_value, &t.cuts),
+        outside_range: tier_value < t.min || tier_value > t.max,
+        pillars: report.pillars.iter().map(|p| score.rate(&p.id)).collect(),
+    })
 }
 
 /// Builds the report for `profile` over `data`.
@@ -553,7 +583,26 @@ pub fn build_report(
         });
     }
     let composites: Vec<f64> = with_composite.iter().map(|x| x.2).collect();
-    let tiering: Tiering = tiers::assign(&composites, &options.tier_method)?;
+    let tier_values: Vec<f64> = match &options.tier_block {
+        None => composites.clone(),
+        Some(block) => {
+            if !profile.blocks().iter().any(|b| &b.id == block) {
+                return Err(ReportError::UnknownTierBlock {
+                    block: block.clone(),
+                });
+            }
+            with_composite
+                .iter()
+                .map(|(city, s, _)| {
+                    s.rate(block).ok_or_else(|| ReportError::MissingTierValue {
+                        city: (*city).clone(),
+                        block: block.clone(),
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let tiering: Tiering = tiers::assign(&tier_values, &options.tier_method)?;
     let ranks = ranks_desc(&composites);
     let mut cities: Vec<CityResult> = with_composite
         .iter()
@@ -609,6 +658,10 @@ pub fn build_report(
         .collect();
     let tiers_summary = TierSummary {
         tiering: TierSummaryCuts {
+            basis: options
+                .tier_block
+                .clone()
+                .unwrap_or_else(|| "composite".into()),
             method: tiering.method.clone(),
             cuts: tiering.cuts,
             min: tiering.min,
@@ -905,10 +958,7 @@ pub fn build_report(
         let reference = crate::score::Reference::from_raw(profile, raws.iter());
         let raw = crate::score::raw_values(profile, inputs);
         let s = score_raw(profile, &raw, &reference, inputs);
-        if let Some(c) = s.composite {
-            let pillar_rates = report.pillars.iter().map(|p| s.rate(&p.id)).collect();
-            report.placement = Some(place(&report, name, c, pillar_rates));
-        }
+        report.placement = place(&report, name, &s);
     }
     Ok(report)
 }

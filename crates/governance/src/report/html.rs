@@ -111,7 +111,8 @@ Standard deviations use ddof = {}. Score rate (得分率) = Σwᵢvᵢ / Σwᵢ 
     let t = &r.tiers.tiering;
     let _ = write!(
         o,
-        "<p class=\"note\">Method: {} · cuts {} / {} / {} over the observed range [{}, {}] · {}</p>",
+        "<p class=\"note\">Tiered value: {} · method: {} · cuts {} / {} / {} over the observed range [{}, {}] · {}</p>",
+        esc(&t.basis),
         esc(&format!("{:?}", t.method)),
         f4(t.cuts[0]),
         f4(t.cuts[1]),
@@ -141,14 +142,7 @@ Standard deviations use ddof = {}. Score rate (得分率) = Σwᵢvᵢ / Σwᵢ 
         .collect();
     table(
         &mut o,
-        &[
-            "Tier",
-            "Composite range",
-            "Cities",
-            "Share",
-            "Mean composite",
-        ]
-        .map(String::from),
+        &["Tier", "Range", "Cities", "Share", "Mean"].map(String::from),
         &rows,
         2,
     );

@@ -8,14 +8,55 @@ use governance::{
 use governance::{Reference, Report};
 
 fn report_with(placed: Option<(String, EntityInputs)>) -> Report {
+    report_opts(ReportOptions {
+        placed,
+        ..ReportOptions::default()
+    })
+}
+
+fn report_opts(opts: ReportOptions) -> Report {
     let p = builtin("six-pillar").unwrap();
     let rows = synthetic_rows(&p, &SynthParams::default());
     let data = parse_tidy_csv(&write_tidy_csv(&rows)).unwrap();
-    let opts = ReportOptions {
-        placed,
+    build_report(&p, &data, &opts).unwrap()
+}
+
+#[test]
+fn tiers_can_describe_one_pillar_as_the_evaluation_report_does() {
+    let r = report_opts(ReportOptions {
+        tier_block: Some("smart_governance".into()),
+        ..ReportOptions::default()
+    });
+    assert_eq!(r.tiers.tiering.basis, "smart_governance");
+    let j = r
+        .pillars
+        .iter()
+        .position(|p| p.id == "smart_governance")
+        .unwrap();
+    let rates: Vec<f64> = r.cities.iter().map(|c| c.pillars[j].unwrap()).collect();
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!((r.tiers.tiering.min, r.tiers.tiering.max), (lo, hi));
+    for (c, v) in r.cities.iter().zip(&rates) {
+        assert_eq!(
+            c.tier,
+            governance::tiers::tier_of(*v, &r.tiers.tiering.cuts)
+        );
+    }
+    let p = builtin("six-pillar").unwrap();
+    let data = parse_tidy_csv(&write_tidy_csv(&synthetic_rows(
+        &p,
+        &SynthParams::default(),
+    )))
+    .unwrap();
+    let bad = ReportOptions {
+        tier_block: Some("nope".into()),
         ..ReportOptions::default()
     };
-    build_report(&p, &data, &opts).unwrap()
+    assert!(matches!(
+        build_report(&p, &data, &bad),
+        Err(governance::ReportError::UnknownTierBlock { .. })
+    ));
 }
 
 #[test]

@@ -80,6 +80,12 @@ pub enum Cmd {
         /// Tier method.
         #[arg(long, value_enum, default_value_t = TierArg::EqualWidth)]
         tiers: TierArg,
+        /// Fixed tier cuts `c1,c2,c3` (ascending); overrides `--tiers`.
+        #[arg(long, value_delimiter = ',')]
+        cuts: Option<Vec<f64>>,
+        /// Tier on this block's score rate (e.g. `smart_governance`) instead of the composite.
+        #[arg(long)]
+        tier_on: Option<String>,
         /// ddof of standard deviations (0 = population, 1 = sample).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
         ddof: u8,
@@ -233,6 +239,8 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
             out: out_path,
             year,
             tiers,
+            cuts,
+            tier_on,
             ddof,
             index,
             place,
@@ -269,10 +277,12 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
                 None => None,
             };
             let options = ReportOptions {
-                tier_method: match tiers {
-                    TierArg::EqualWidth => TierMethod::EqualWidth,
-                    TierArg::Quantile => TierMethod::Quantile,
-                    TierArg::MeanSd => TierMethod::MeanSd { ddof: Ddof::Sample },
+                tier_method: match (cuts.as_deref(), tiers) {
+                    (Some(&[a, b, c]), _) => TierMethod::Fixed { cuts: [a, b, c] },
+                    (Some(other), _) => bail!("--cuts takes three values, got {}", other.len()),
+                    (None, TierArg::EqualWidth) => TierMethod::EqualWidth,
+                    (None, TierArg::Quantile) => TierMethod::Quantile,
+                    (None, TierArg::MeanSd) => TierMethod::MeanSd { ddof: Ddof::Sample },
                 },
                 ddof: if ddof == 0 {
                     Ddof::Population
@@ -283,6 +293,7 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
                 year,
                 placed,
                 note,
+                tier_block: tier_on,
             };
             let report = governance::build_report(&p, &data, &options)?;
             bar.update(2, 4);
