@@ -373,6 +373,9 @@ pub(crate) struct Msg<'a> {
     out: Decoded,
     /// Index into `out.provisioned` by sensor id (lookups only).
     provisioned: BTreeMap<SensorId, usize>,
+    /// Metric names seen in this message (a message repeats few of them):
+    /// saves an allocation per record.
+    metrics: Vec<Metric>,
 }
 
 impl<'a> Msg<'a> {
@@ -395,6 +398,7 @@ impl<'a> Msg<'a> {
                 ..Decoded::default()
             },
             provisioned: BTreeMap::new(),
+            metrics: Vec::new(),
         }
     }
 
@@ -547,8 +551,12 @@ impl<'a> Msg<'a> {
     }
 
     fn check(&mut self, r: Reading<'_>, ts: Timestamp) -> Result<Observation, (Reason, String)> {
-        let sensor = SensorId::new(r.sensor).map_err(|e| (Reason::InvalidId, e.to_string()))?;
-        let metric = Metric::new(r.metric).map_err(|e| (Reason::InvalidMetric, e.to_string()))?;
+        // a registered id is valid: share its allocation instead of re-checking
+        let sensor = match self.ctx.registry.sensor(r.sensor) {
+            Some(spec) => spec.id.clone(),
+            None => SensorId::new(r.sensor).map_err(|e| (Reason::InvalidId, e.to_string()))?,
+        };
+        let metric = self.metric(r.metric)?;
         self.authorize(&sensor, Some(&metric), SensorKind::Other)?;
         let unit = match r.unit {
             UnitIn::None => None,
@@ -567,6 +575,17 @@ impl<'a> Msg<'a> {
             self.ctx.limits.window,
         )
         .map_err(|e| (obs_reason(&e), e.to_string()))
+    }
+
+    fn metric(&mut self, name: &str) -> Result<Metric, (Reason, String)> {
+        if let Some(m) = self.metrics.iter().find(|m| m.as_str() == name) {
+            return Ok(m.clone());
+        }
+        let m = Metric::new(name).map_err(|e| (Reason::InvalidMetric, e.to_string()))?;
+        if self.metrics.len() < 64 {
+            self.metrics.push(m.clone());
+        }
+        Ok(m)
     }
 
     /// Checks a data timestamp against the time window (for events).

@@ -19,39 +19,44 @@ pub(crate) enum ScanError {
     Malformed { offset: usize },
 }
 
-/// Keys seen in one object: a short list, upgraded to a hash set (lookups
-/// only) when objects grow large.
-enum Keys<'a> {
-    Few(Vec<Cow<'a, str>>),
-    Many(HashSet<Cow<'a, str>>),
-}
-
-impl<'a> Keys<'a> {
-    const UPGRADE_AT: usize = 16;
-
-    /// Inserts; false when the key was already there.
-    fn insert(&mut self, k: Cow<'a, str>) -> bool {
-        match self {
-            Keys::Few(v) => {
-                if v.contains(&k) {
-                    return false;
-                }
-                v.push(k);
-                if v.len() > Self::UPGRADE_AT {
-                    *self = Keys::Many(v.drain(..).collect());
-                }
-                true
-            }
-            Keys::Many(s) => s.insert(k),
-        }
-    }
-}
+/// Objects with more keys than this get a hash set (lookups only) instead of
+/// a linear scan, so a hostile object with many keys stays linear.
+const SET_AT: usize = 16;
 
 enum Frame<'a> {
-    /// In an object; `keys` seen so far.
-    Object(Keys<'a>),
+    /// In an object whose keys start at `start` in the shared key stack; a
+    /// large object also keeps them in `set`.
+    Object {
+        start: usize,
+        set: Option<HashSet<Cow<'a, str>>>,
+    },
     /// In an array.
     Array,
+}
+
+/// Records `k` for the innermost object; false when it was already there.
+fn insert_key<'a>(keys: &mut Vec<Cow<'a, str>>, frame: &mut Frame<'a>, k: Cow<'a, str>) -> bool {
+    let Frame::Object { start, set } = frame else {
+        return true;
+    };
+    if let Some(set) = set {
+        return set.insert(k);
+    }
+    if keys[*start..].contains(&k) {
+        return false;
+    }
+    keys.push(k);
+    if keys.len() - *start > SET_AT {
+        *set = Some(keys.drain(*start..).collect());
+    }
+    true
+}
+
+/// Leaves the innermost container, dropping its keys.
+fn pop<'a>(stack: &mut Vec<Frame<'a>>, keys: &mut Vec<Cow<'a, str>>) {
+    if let Some(Frame::Object { start, .. }) = stack.pop() {
+        keys.truncate(start);
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -74,6 +79,7 @@ enum Expect {
 pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
     let b = text.as_bytes();
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut keys: Vec<Cow<'_, str>> = Vec::new();
     let mut expect = Expect::Value;
     let mut i = 0;
     let malformed = |offset| Err(ScanError::Malformed { offset });
@@ -93,10 +99,10 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
             }
             Expect::CommaOrClose => {
                 match (c, stack.last()) {
-                    (b',', Some(Frame::Object(_))) => expect = Expect::Key,
+                    (b',', Some(Frame::Object { .. })) => expect = Expect::Key,
                     (b',', Some(Frame::Array)) => expect = Expect::Value,
-                    (b'}', Some(Frame::Object(_))) | (b']', Some(Frame::Array)) => {
-                        stack.pop();
+                    (b'}', Some(Frame::Object { .. })) | (b']', Some(Frame::Array)) => {
+                        pop(&mut stack, &mut keys);
                         expect = Expect::CommaOrClose;
                     }
                     _ => return malformed(i),
@@ -105,7 +111,7 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
             }
             Expect::Key | Expect::KeyOrClose => {
                 if c == b'}' && expect == Expect::KeyOrClose {
-                    stack.pop();
+                    pop(&mut stack, &mut keys);
                     expect = Expect::CommaOrClose;
                     i += 1;
                 } else if c != b'"' {
@@ -122,10 +128,10 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
                     } else {
                         Cow::Borrowed(&raw[1..raw.len() - 1])
                     };
-                    let Some(Frame::Object(keys)) = stack.last_mut() else {
+                    let Some(frame) = stack.last_mut() else {
                         return malformed(i);
                     };
-                    if !keys.insert(key.clone()) {
+                    if !insert_key(&mut keys, frame, key.clone()) {
                         return Err(ScanError::DuplicateKey {
                             key: key.chars().take(64).collect(),
                         });
@@ -137,7 +143,7 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
             Expect::Value | Expect::ValueOrClose => {
                 match c {
                     b']' if expect == Expect::ValueOrClose => {
-                        stack.pop();
+                        pop(&mut stack, &mut keys);
                         expect = Expect::CommaOrClose;
                         i += 1;
                     }
@@ -146,7 +152,10 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Result<(), ScanError> {
                             return Err(ScanError::TooDeep { limit: max_depth });
                         }
                         if c == b'{' {
-                            stack.push(Frame::Object(Keys::Few(Vec::new())));
+                            stack.push(Frame::Object {
+                                start: keys.len(),
+                                set: None,
+                            });
                             expect = Expect::KeyOrClose;
                         } else {
                             stack.push(Frame::Array);
