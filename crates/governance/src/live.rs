@@ -44,7 +44,7 @@ pub const LIVE_METRICS: &[LiveMetric] = &[
         unit: "ratio",
         ratio: true,
         provider: "operations centre, community engine",
-        description: "incidents closed within their deadline / incidents closed",
+        description: "incidents closed by their due time / incidents with a due time (按期办结率)",
     },
     LiveMetric {
         id: "incident_response_time_min",
@@ -100,7 +100,7 @@ pub const LIVE_METRICS: &[LiveMetric] = &[
         unit: "ratio",
         ratio: true,
         provider: "energy engine",
-        description: "renewable energy / total energy consumed",
+        description: "renewable energy / energy consumed (local PV share of consumption where only PV is metered)",
     },
     LiveMetric {
         id: "co2_intensity",

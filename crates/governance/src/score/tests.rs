@@ -252,3 +252,56 @@ fn stages_follow_the_composite() {
     let s = score(&p, &inputs((50.0, 100.0), 60.0, 0.1), &Reference::none());
     assert_eq!(s.stage.as_deref(), Some("low"));
 }
+
+#[test]
+fn scenario_outputs_feed_scenario_indicators() {
+    let text = r#"
+[profile]
+id = "s"
+name_zh = "情景"
+name_en = "scenario"
+version = "1"
+description = "unit test"
+
+[[block]]
+id = "mobility"
+level = 1
+name_zh = "出行"
+name_en = "mobility"
+weight = 1.0
+
+[[indicator]]
+id = "delay"
+parent = "mobility"
+level = 2
+name_zh = "平均延误"
+name_en = "mean delay"
+unit = "s"
+direction = "lower"
+normalisation = { kind = "fixed", min = 0.0, max = 120.0 }
+weight = 1.0
+source = { kind = "scenario", engine = "traffic", kpi = "mean_delay_s" }
+"#;
+    let p = Profile::from_toml(text).unwrap();
+    let mut baseline = EntityInputs::default();
+    baseline
+        .scenario
+        .insert("traffic.mean_delay_s".into(), InputValue::new(90.0));
+    let mut variant = baseline.clone();
+    variant
+        .scenario
+        .insert("traffic.mean_delay_s".into(), InputValue::new(60.0));
+    let (b, v) = (
+        score(&p, &baseline, &Reference::none()),
+        score(&p, &variant, &Reference::none()),
+    );
+    assert!((b.composite.unwrap() - 0.25).abs() < 1e-12);
+    assert!((v.composite.unwrap() - 0.5).abs() < 1e-12);
+    assert_eq!(
+        v.leaf("delay").unwrap().provenance,
+        Some(Provenance::Scenario)
+    );
+    let none = score(&p, &EntityInputs::default(), &Reference::none());
+    assert_eq!(none.composite, None);
+    assert_eq!(none.coverage, 0.0);
+}
