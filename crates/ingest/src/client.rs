@@ -199,6 +199,7 @@ impl MqttIngest {
     ///
     /// `ctx` is read once per message, so the server can swap in a new
     /// registry (after provisioning) without restarting ingest.
+    #[tracing::instrument(name = "mqtt_ingest", skip_all, fields(broker = %self.broker(), client_id = %self.s.client_id))]
     pub async fn run(
         self,
         ctx: Arc<ArcSwap<DecodeContext>>,

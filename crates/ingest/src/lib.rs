@@ -8,10 +8,10 @@
 //! # Pieces
 //! - [`decode()`]: pure and synchronous; topic + payload + receive time +
 //!   [`DecodeContext`] → [`Decoded`]. Fuzzed and benchmarked on its own.
-//! - [`MqttConfig`] → [`MqttIngest`]: the rumqttc (MQTT 5) client with a
+//! - `MqttConfig` → `MqttIngest`: the rumqttc (MQTT 5) client with a
 //!   persistent session, manual acknowledgements, capped jittered reconnect
 //!   backoff and re-subscription on every ConnAck.
-//! - [`broker::EmbeddedBroker`]: rumqttd in-process for the single-binary run.
+//! - `broker::EmbeddedBroker`: rumqttd in-process for the single-binary run.
 //!
 //! The client, broker, config and telemetry sit behind the default `mqtt`
 //! feature; without it the crate is only the pure decoders (no tokio).
@@ -27,7 +27,7 @@
 //! - **Dead letter**: a rejected message or record, kept with a reason code
 //!   ([`Reason`]) and its bytes; it is stored and acknowledged like good data.
 //! - **Manual ack**: the PUBACK for a QoS 1 message is sent only when
-//!   [`AckHandle::ack`] is called, after the durable commit.
+//!   `AckHandle::ack` is called, after the durable commit.
 //! - **Birth / death**: Sparkplug `NBIRTH`/`NDEATH` (or the native status topic
 //!   and its last will) mark a gateway online / offline.
 //! - **bdSeq / seq**: Sparkplug's birth-death sequence (pairs a death with its
