@@ -48,6 +48,7 @@ mod params;
 mod report;
 mod run;
 mod sim;
+mod twin_net;
 
 pub use demand::{Demand, Route, Trip, route_from_ids};
 pub use edits::{
@@ -64,6 +65,9 @@ pub use params::Params;
 pub use report::{Comparison, Kpis, LinkBin, LinkReport, REPORT_SCHEMA, Report, VehicleReport};
 pub use run::{compare, simulate};
 pub use sim::{Event, Simulation};
+pub use twin_net::{
+    TWIN_SIGNAL_CYCLE_S, demand_scale_from_counts, generated_demand, network_from_twin,
+};
 
 #[cfg(test)]
 mod tests;
