@@ -135,6 +135,13 @@ fn warning_kind(w: &Warning) -> &'static str {
     }
 }
 
+/// A k×k matrix with `d` on the diagonal and `None` elsewhere.
+fn diagonal(k: usize, d: f64) -> Vec<Vec<Option<f64>>> {
+    (0..k)
+        .map(|i| (0..k).map(|j| (i == j).then_some(d)).collect())
+        .collect()
+}
+
 /// Ranks by descending value (1 = highest), ties broken by input order.
 fn ranks_desc(values: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..values.len()).collect();
@@ -443,21 +450,30 @@ pub fn build_report(
     let mut corr = CorrelationMatrix {
         ids: pillars.iter().map(|p| p.id.clone()).collect(),
         n: complete.len(),
-        pearson_r: vec![vec![1.0; k]; k],
-        pearson_p: vec![vec![0.0; k]; k],
-        spearman_rho: vec![vec![1.0; k]; k],
-        spearman_p: vec![vec![0.0; k]; k],
+        pearson_r: diagonal(k, 1.0),
+        pearson_p: diagonal(k, 0.0),
+        spearman_rho: diagonal(k, 1.0),
+        spearman_p: diagonal(k, 0.0),
     };
+    let mut notes = Vec::new();
     for a in 0..k {
         for b in (a + 1)..k {
             let (x, y) = (column(a), column(b));
-            let p = stat("pillar Pearson correlation", stats::pearson(&x, &y))?;
-            let s = stat("pillar Spearman correlation", stats::spearman(&x, &y))?;
+            let (p, s) = match (stats::pearson(&x, &y), stats::spearman(&x, &y)) {
+                (Ok(p), Ok(s)) => (p, s),
+                (Err(e), _) | (_, Err(e)) => {
+                    notes.push(format!(
+                        "correlation of {} and {} is undefined: {e}",
+                        pillars[a].id, pillars[b].id
+                    ));
+                    continue;
+                }
+            };
             for (i, j) in [(a, b), (b, a)] {
-                corr.pearson_r[i][j] = p.r;
-                corr.pearson_p[i][j] = p.p;
-                corr.spearman_rho[i][j] = s.r;
-                corr.spearman_p[i][j] = s.p;
+                corr.pearson_r[i][j] = Some(p.r);
+                corr.pearson_p[i][j] = Some(p.p);
+                corr.spearman_rho[i][j] = Some(s.r);
+                corr.spearman_p[i][j] = Some(s.p);
             }
         }
     }
@@ -477,23 +493,32 @@ pub fn build_report(
                 })
                 .collect();
             if pairs.len() < 4 {
+                notes.push(format!(
+                    "{index} is known for {} scored cities; the regressions need at least 4",
+                    pairs.len()
+                ));
                 (None, None)
             } else {
                 let comp: Vec<f64> = pairs.iter().map(|p| p.0.composite).collect();
                 let idx: Vec<f64> = pairs.iter().map(|p| p.1).collect();
                 let rc: Vec<f64> = ranks_desc(&comp).into_iter().map(|r| r as f64).collect();
                 let ri: Vec<f64> = ranks_desc(&idx).into_iter().map(|r| r as f64).collect();
-                let fit = stat(
-                    "rank regression",
-                    stats::ols(&ri, &[("composite_rank", &rc)]),
-                )?;
-                let rr = RankRegression {
-                    index: index.clone(),
-                    n: pairs.len(),
-                    pearson: stat("rank correlation", stats::pearson(&rc, &ri))?,
-                    spearman: stat("rank correlation", stats::spearman(&comp, &idx))?,
-                    fit,
-                    points: rc.iter().copied().zip(ri.iter().copied()).collect(),
+                let rr = (|| -> Result<RankRegression, StatsError> {
+                    Ok(RankRegression {
+                        index: index.clone(),
+                        n: pairs.len(),
+                        pearson: stats::pearson(&rc, &ri)?,
+                        spearman: stats::spearman(&comp, &idx)?,
+                        fit: stats::ols(&ri, &[("composite_rank", &rc)])?,
+                        points: rc.iter().copied().zip(ri.iter().copied()).collect(),
+                    })
+                })();
+                let rr = match rr {
+                    Ok(rr) => Some(rr),
+                    Err(e) => {
+                        notes.push(format!("rank regression of {index} omitted: {e}"));
+                        None
+                    }
                 };
                 let full: Vec<(Vec<f64>, f64)> = pairs
                     .iter()
@@ -514,7 +539,16 @@ pub fn build_report(
                     .zip(&cols)
                     .map(|(p, c)| (p.id.as_str(), c.as_slice()))
                     .collect();
-                (Some(rr), stats::ols(&ys, &regs).ok())
+                let multi = match stats::ols(&ys, &regs) {
+                    Ok(fit) => Some(fit),
+                    Err(e) => {
+                        notes.push(format!(
+                            "regression of {index} on the pillar score rates omitted: {e}"
+                        ));
+                        None
+                    }
+                };
+                (rr, multi)
             }
         }
     };
@@ -531,7 +565,10 @@ pub fn build_report(
                 entropy_weight: w[j],
             })
             .collect(),
-        Err(_) => Vec::new(),
+        Err(e) => {
+            notes.push(format!("entropy weights omitted: {e}"));
+            Vec::new()
+        }
     };
 
     // Rank changes from the previous year.
@@ -622,6 +659,7 @@ pub fn build_report(
         clusters,
         placement: None,
         coverage,
+        notes,
     };
     if let Some((name, inputs)) = &options.placed {
         // Score the placed city against the analysed year's reference set.

@@ -29,6 +29,13 @@ fn p_fmt(p: f64) -> String {
     }
 }
 
+fn corr_cell(r: Option<f64>, p: Option<f64>) -> String {
+    match (r, p) {
+        (Some(r), Some(p)) => format!("{r:.3} ({})", p_fmt(p)),
+        _ => "–".into(),
+    }
+}
+
 fn label(b: &BlockInfo) -> String {
     format!("{} {}", b.name_zh, b.name_en)
 }
@@ -373,13 +380,9 @@ Standard deviations use ddof = {}. Score rate (得分率) = Σwᵢvᵢ / Σwᵢ 
                 row.push(if i == j {
                     "1".into()
                 } else if i < j {
-                    format!("{:.3} ({})", c.pearson_r[i][j], p_fmt(c.pearson_p[i][j]))
+                    corr_cell(c.pearson_r[i][j], c.pearson_p[i][j])
                 } else {
-                    format!(
-                        "{:.3} ({})",
-                        c.spearman_rho[i][j],
-                        p_fmt(c.spearman_p[i][j])
-                    )
+                    corr_cell(c.spearman_rho[i][j], c.spearman_p[i][j])
                 });
             }
             row
@@ -543,6 +546,14 @@ Standard deviations use ddof = {}. Score rate (得分率) = Σwᵢvᵢ / Σwᵢ 
                 ""
             }
         );
+    }
+
+    if !r.notes.is_empty() {
+        o.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(o, "<li>{}</li>", esc(n));
+        }
+        o.push_str("</ul>");
     }
 
     // 11. All cities.

@@ -174,14 +174,14 @@ pub struct CorrelationMatrix {
     pub ids: Vec<String>,
     /// Cities used (those with every pillar rate).
     pub n: usize,
-    /// Pearson r.
-    pub pearson_r: Vec<Vec<f64>>,
+    /// Pearson r (`None` where undefined, e.g. a pillar without spread; see `Report::notes`).
+    pub pearson_r: Vec<Vec<Option<f64>>>,
     /// Two-sided p of Pearson r.
-    pub pearson_p: Vec<Vec<f64>>,
+    pub pearson_p: Vec<Vec<Option<f64>>>,
     /// Spearman rho.
-    pub spearman_rho: Vec<Vec<f64>>,
+    pub spearman_rho: Vec<Vec<Option<f64>>>,
     /// Two-sided p of Spearman rho.
-    pub spearman_p: Vec<Vec<f64>>,
+    pub spearman_p: Vec<Vec<Option<f64>>>,
 }
 
 /// Regression of an external index's rank on the composite rank.
@@ -335,4 +335,6 @@ pub struct Report {
     pub placement: Option<Placement>,
     /// Coverage.
     pub coverage: CoverageSummary,
+    /// Analyses that were left out or are partly undefined, and why.
+    pub notes: Vec<String>,
 }

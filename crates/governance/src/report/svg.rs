@@ -297,7 +297,12 @@ pub(crate) fn scatter_with_line(
 
 /// A correlation heatmap in [-1, 1] with values printed and `*` for p < 0.05,
 /// `**` for p < 0.01.
-pub(crate) fn heatmap(title: &str, labels: &[String], r: &[Vec<f64>], p: &[Vec<f64>]) -> String {
+pub(crate) fn heatmap(
+    title: &str,
+    labels: &[String],
+    r: &[Vec<Option<f64>>],
+    p: &[Vec<Option<f64>>],
+) -> String {
     let n = labels.len().max(1);
     let cell = 70.0;
     let left = 150.0;
@@ -307,7 +312,20 @@ pub(crate) fn heatmap(title: &str, labels: &[String], r: &[Vec<f64>], p: &[Vec<f
     let mut out = open(title, w, h);
     for i in 0..labels.len() {
         for j in 0..labels.len() {
-            let v = r[i][j];
+            let x = left + j as f64 * cell;
+            let y = top + i as f64 * cell;
+            let Some(v) = r[i][j] else {
+                // undefined (no spread): grey cell with a dash
+                let _ = write!(
+                    out,
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{cell}\" height=\"{cell}\" fill=\"#dddddd\" stroke=\"#ffffff\"/>\
+<text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">–</text>",
+                    tx = x + cell / 2.0,
+                    ty = y + cell / 2.0 + 4.0
+                );
+                continue;
+            };
+            let pv = p[i][j].unwrap_or(1.0);
             // blue for positive, red for negative, white at 0
             let t = v.clamp(-1.0, 1.0).abs();
             let (cr, cg, cb) = if v >= 0.0 {
@@ -316,13 +334,11 @@ pub(crate) fn heatmap(title: &str, labels: &[String], r: &[Vec<f64>], p: &[Vec<f
                 (213.0, 94.0, 0.0)
             };
             let mix = |c: f64| (255.0 + (c - 255.0) * t).round() as u8;
-            let x = left + j as f64 * cell;
-            let y = top + i as f64 * cell;
             let stars = if i == j {
                 ""
-            } else if p[i][j] < 0.01 {
+            } else if pv < 0.01 {
                 "**"
-            } else if p[i][j] < 0.05 {
+            } else if pv < 0.05 {
                 "*"
             } else {
                 ""

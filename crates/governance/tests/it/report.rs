@@ -93,10 +93,10 @@ fn report_has_every_table_and_analysis() {
     );
     let c = &r.correlation;
     for i in 0..6 {
-        assert_eq!(c.pearson_r[i][i], 1.0);
+        assert_eq!(c.pearson_r[i][i], Some(1.0));
         for j in 0..6 {
             assert_eq!(c.pearson_r[i][j], c.pearson_r[j][i]);
-            assert!((0.0..=1.0).contains(&c.pearson_p[i][j]));
+            assert!((0.0..=1.0).contains(&c.pearson_p[i][j].unwrap()));
         }
     }
     // rank regression of the external index
@@ -113,6 +113,53 @@ fn report_has_every_table_and_analysis() {
     assert_eq!(r.rank_changes.iter().map(|x| x.change).sum::<i64>(), 0);
     assert!(r.clusters.iter().any(|c| c.cluster == "长三角"));
     assert_eq!(r.coverage.cities_scored, 150);
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+}
+
+#[test]
+fn a_pillar_without_spread_is_noted_not_fatal() {
+    let p = builtin("six-pillar").unwrap();
+    let mut rows = synthetic_rows(&p, &SynthParams::default());
+    for r in &mut rows {
+        if r.indicator == "eid_share" || r.indicator == "digital_skills_share" {
+            r.value = 0.5;
+            r.numerator = None;
+            r.denominator = None;
+        }
+    }
+    let data = parse_tidy_csv(&write_tidy_csv(&rows)).unwrap();
+    let r = build_report(&p, &data, &ReportOptions::default()).unwrap();
+    let j = r
+        .pillars
+        .iter()
+        .position(|b| b.id == "digital_citizens")
+        .unwrap();
+    let c = &r.correlation;
+    for i in 0..6 {
+        if i != j {
+            assert_eq!(c.pearson_r[i][j], None);
+            assert_eq!(c.spearman_p[j][i], None);
+        }
+    }
+    // pairs of the other pillars are unaffected
+    let others: Vec<usize> = (0..6).filter(|&i| i != j).collect();
+    assert!(c.pearson_r[others[0]][others[1]].unwrap() > 0.3);
+    assert_eq!(
+        r.notes
+            .iter()
+            .filter(|n| n.contains("digital_citizens"))
+            .count(),
+        5
+    );
+    // the constant pillar is collinear with the constant term
+    assert!(r.index_on_pillars.is_none());
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("pillar score rates omitted"))
+    );
+    let html = render_html(&r);
+    assert!(html.contains("<h2>Notes</h2>"));
 }
 
 #[test]
