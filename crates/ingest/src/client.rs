@@ -67,6 +67,9 @@ pub struct Delivery {
     pub received: Timestamp,
     /// Whether the broker marked it as a redelivery (MQTT DUP flag).
     pub redelivered: bool,
+    /// Whether it is a retained message replayed on subscription (e.g. a
+    /// gateway's last status).
+    pub retained: bool,
     /// What it decoded to (including dead letters).
     pub decoded: Decoded,
     /// Acknowledge after the durable commit.
@@ -340,6 +343,7 @@ impl MqttIngest {
             topic,
             received,
             redelivered: p.dup,
+            retained: p.retain,
             decoded,
             ack: AckHandle {
                 client: client.clone(),
