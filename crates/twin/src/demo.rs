@@ -3,9 +3,11 @@
 //!
 //! The design is written down in `docs/design/0001-demo-city.md`. In short:
 //! - **Communities**: complete administrative boundaries when the extract
-//!   has them; otherwise Voronoi cells of the `place=suburb|quarter|
-//!   neighbourhood|borough` label nodes, clipped to the extract; with fewer
-//!   than two labels, the H3 cells at [`DemoOptions::fallback_resolution`].
+//!   has them; otherwise Voronoi cells of the `place=borough|suburb|quarter|
+//!   neighbourhood` label nodes (one per name, none closer than
+//!   [`DemoOptions::min_seed_spacing_m`] to a more important one), clipped to
+//!   the extract; with fewer than two labels, the H3 cells at
+//!   [`DemoOptions::fallback_resolution`].
 //! - **Feeders**: per community, its buildings sorted by bearing from the
 //!   community's representative point (the substation) and cut into groups
 //!   of at most [`DemoOptions::buildings_per_feeder`].
@@ -53,6 +55,9 @@ pub struct DemoOptions {
     pub buildings_per_feeder: usize,
     /// Community partition when fewer than two place labels exist.
     pub fallback_resolution: Resolution,
+    /// Place labels closer than this to a more important (or, at equal
+    /// rank, older) label are dropped before drawing Voronoi cells, metres.
+    pub min_seed_spacing_m: f64,
     /// Storeys assumed for buildings without `building:levels` or `height`
     /// (central Helsinki's perimeter blocks have 5-7).
     pub default_levels: f64,
@@ -68,6 +73,7 @@ impl DemoOptions {
             gauge_spacing_m: 400.0,
             buildings_per_feeder: 40,
             fallback_resolution: Resolution::Eight,
+            min_seed_spacing_m: 200.0,
             default_levels: 6.0,
         }
     }
@@ -109,7 +115,7 @@ pub fn build(pbf: &[u8], opts: &DemoOptions, name: &str) -> Result<Demo, ImportE
     } = import::osm(pbf, &osm_opts)?;
     let area = clip_area(&city);
     if city.count(EntityKind::Community) == 0 {
-        let comms = derived_communities(&places, area, opts.fallback_resolution);
+        let comms = derived_communities(&places, area, opts);
         city.entities.extend(comms);
         city.assign_communities();
     }
@@ -174,25 +180,40 @@ fn eid(s: String) -> EntityId {
     EntityId::new(s).expect("demo ids use the id grammar")
 }
 
+/// How important a place label is for naming a district (lower first).
+fn place_rank(place: &str) -> Option<u8> {
+    match place {
+        "borough" => Some(0),
+        "suburb" => Some(1),
+        "quarter" => Some(2),
+        "neighbourhood" => Some(3),
+        _ => None,
+    }
+}
+
 /// Communities from place labels (Voronoi, clipped to `area`), or H3 cells.
-fn derived_communities(places: &[OsmPlace], area: Rect<f64>, fallback: Resolution) -> Vec<Entity> {
+fn derived_communities(places: &[OsmPlace], area: Rect<f64>, opts: &DemoOptions) -> Vec<Entity> {
     let inside = |p: &OsmPlace| geo::Intersects::intersects(&area, &p.at);
-    let mut seeds: Vec<&OsmPlace> = places
+    let mut ranked: Vec<(u8, &OsmPlace)> = places
         .iter()
-        .filter(|p| {
-            matches!(
-                p.place.as_str(),
-                "suburb" | "quarter" | "neighbourhood" | "borough"
-            ) && inside(p)
-        })
+        .filter(|p| inside(p))
+        .filter_map(|p| Some((place_rank(&p.place)?, p)))
         .collect();
-    // one seed per name (the lowest node id), distinct positions
+    ranked.sort_by_key(|(r, p)| (*r, p.node));
+    // one seed per name; none within the spacing of a kept one
     let mut names = BTreeSet::new();
-    seeds.retain(|p| names.insert(p.name.clone()));
-    let mut at = BTreeSet::new();
-    seeds.retain(|p| at.insert((p.at.x().to_bits(), p.at.y().to_bits())));
+    let mut seeds: Vec<&OsmPlace> = Vec::new();
+    for (_, p) in ranked {
+        let crowded = seeds
+            .iter()
+            .any(|q| geom::distance_m(q.at, p.at) < opts.min_seed_spacing_m.max(1e-3));
+        if !crowded && names.insert(p.name.clone()) {
+            seeds.push(p);
+        }
+    }
+    seeds.sort_by_key(|p| p.node);
     if seeds.len() < 2 {
-        return h3_communities(area, fallback);
+        return h3_communities(area, opts.fallback_resolution);
     }
     let proj = LocalProjection::new(geo::Centroid::centroid(&area));
     let sites: Vec<Coord<f64>> = seeds.iter().map(|p| proj.to_local(p.at.0)).collect();

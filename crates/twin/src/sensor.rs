@@ -76,6 +76,8 @@ pub struct Health {
 pub(crate) struct MetricTrack {
     pub(crate) metric: Metric,
     pub(crate) latest: Reading,
+    /// The expected range, looked up once.
+    range: Option<(f64, f64)>,
     readings: u64,
     same_run: u32,
     mean_abs_delta: f64,
@@ -94,8 +96,9 @@ pub(crate) enum Arrival {
 }
 
 impl MetricTrack {
-    fn new(metric: Metric, value: f64, ts: Timestamp) -> Self {
+    fn new(metric: Metric, value: f64, ts: Timestamp, cfg: &TwinConfig) -> Self {
         Self {
+            range: cfg.expected_ranges.get(&metric).copied(),
             metric,
             latest: Reading { value, ts },
             readings: 1,
@@ -180,31 +183,32 @@ impl SensorState {
         ts: Timestamp,
         cfg: &TwinConfig,
     ) -> Arrival {
-        let arrival = match self.tracks.iter_mut().find(|t| &t.metric == metric) {
-            Some(t) => t.update(value, ts, cfg),
+        let (arrival, t) = match self.tracks.iter().position(|t| &t.metric == metric) {
+            Some(i) => (self.tracks[i].update(value, ts, cfg), i),
             None => {
                 self.tracks
-                    .push(MetricTrack::new(metric.clone(), value, ts));
+                    .push(MetricTrack::new(metric.clone(), value, ts, cfg));
                 self.tracks.sort_by(|a, b| a.metric.cmp(&b.metric));
-                Arrival::InOrder
+                let i = self
+                    .tracks
+                    .iter()
+                    .position(|t| &t.metric == metric)
+                    .expect("just pushed");
+                (Arrival::InOrder, i)
             }
         };
-        if arrival == Arrival::Duplicate {
-            return arrival;
-        }
-        if let Some(t) = self.tracks.iter_mut().find(|t| &t.metric == metric)
-            && arrival == Arrival::InOrder
-        {
-            let out = cfg
-                .expected_ranges
-                .get(metric)
-                .is_some_and(|&(min, max)| !(min..=max).contains(&value));
-            t.flags.set(QualityFlags::OUT_OF_RANGE, out);
+        match arrival {
+            Arrival::Duplicate => return arrival,
+            Arrival::InOrder => {
+                let t = &mut self.tracks[t];
+                let out = t
+                    .range
+                    .is_some_and(|(min, max)| !(min..=max).contains(&value));
+                t.flags.set(QualityFlags::OUT_OF_RANGE, out);
+            }
+            Arrival::Late => self.late += 1,
         }
         self.observations += 1;
-        if arrival == Arrival::Late {
-            self.late += 1;
-        }
         self.last_seen = Some(self.last_seen.map_or(ts, |s| s.max(ts)));
         arrival
     }

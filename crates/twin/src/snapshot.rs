@@ -74,8 +74,9 @@ impl TwinSnapshot {
         self.state.version
     }
 
-    /// Data time: the latest observation, event, status or tick time seen
-    /// (`Timestamp(i64::MIN)` before any).
+    /// Data time: the last `Tick` once the writer has seen one, else the
+    /// latest observation, event or status time seen (`Timestamp(i64::MIN)`
+    /// before any). Windows in [`cells`](Self::cells) are aligned to it.
     pub fn as_of(&self) -> Timestamp {
         self.state.as_of
     }
@@ -144,12 +145,12 @@ impl TwinSnapshot {
 
     /// One sensor's live state.
     pub fn sensor(&self, id: &str) -> Option<&SensorState> {
-        self.state.sensors.get(id).map(|s| &**s)
+        self.state.sensor(id).map(|s| &**s)
     }
 
     /// Every sensor, in id order.
     pub fn sensors(&self) -> impl Iterator<Item = &SensorState> {
-        self.state.sensors.values().map(|s| &**s)
+        self.state.sensors().map(|s| &**s)
     }
 
     /// The sensors in one status, in id order.

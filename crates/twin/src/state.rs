@@ -76,6 +76,8 @@ pub struct Totals {
     pub duplicates: u64,
     /// Observations of unknown sensors (dropped).
     pub unknown_sensor: u64,
+    /// Observations with a non-finite value (dropped).
+    pub invalid: u64,
     /// Event reports applied.
     pub events: u64,
     /// Entity upserts and removals applied.
@@ -137,7 +139,11 @@ pub(crate) struct State {
     pub(crate) entities: [EntityMap; EntityKind::ALL.len()],
     pub(crate) spatial: SpatialIndex,
     pub(crate) gateways: OrdMap<GatewayId, GatewayState>,
-    pub(crate) sensors: OrdMap<SensorId, Arc<SensorState>>,
+    /// Sensor id to its slot (ordered, for snapshot lookups and listing).
+    pub(crate) sensor_ix: OrdMap<SensorId, u32>,
+    /// Sensor states by slot; `None` once a sensor is removed (slots are
+    /// never reused, so a slot index names one sensor for the twin's life).
+    pub(crate) sensor_slots: Vector<Option<Arc<SensorState>>>,
     /// Interned metric names; a metric's index is its position.
     pub(crate) metrics: Arc<Vec<Metric>>,
     pub(crate) cells: OrdMap<CellKey, CellAgg>,
@@ -145,11 +151,26 @@ pub(crate) struct State {
     pub(crate) totals: Totals,
     pub(crate) version: u64,
     pub(crate) as_of: Timestamp,
+    /// Whether a `Tick` has been applied: from then on only ticks move
+    /// `as_of` (data times no longer do).
+    pub(crate) clocked: bool,
 }
 
 impl State {
     pub(crate) fn entity(&self, id: &str) -> Option<&Arc<Entity>> {
         self.entities.iter().find_map(|m| m.get(id))
+    }
+
+    pub(crate) fn sensor(&self, id: &str) -> Option<&Arc<SensorState>> {
+        let &i = self.sensor_ix.get(id)?;
+        self.sensor_slots.get(i as usize)?.as_ref()
+    }
+
+    /// Every sensor, in id order.
+    pub(crate) fn sensors(&self) -> impl Iterator<Item = &Arc<SensorState>> {
+        self.sensor_ix
+            .values()
+            .filter_map(|&i| self.sensor_slots.get(i as usize).and_then(Option::as_ref))
     }
 
     pub(crate) fn metric_index(&self, metric: &str) -> Option<u32> {

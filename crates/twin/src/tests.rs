@@ -105,6 +105,25 @@ fn windows_are_reported_relative_to_as_of() {
 }
 
 #[test]
+fn once_ticked_only_ticks_move_data_time() {
+    let mut t = twin();
+    let s = sensor_of(&t, SensorKind::AirQuality);
+    t.apply_observations(&[obs(&s, "pm25", 5 * MIN, 1.0)]);
+    assert_eq!(t.snapshot().as_of(), Timestamp(5 * MIN));
+    t.apply(Change::Tick(Timestamp(6 * MIN))).unwrap();
+    // a reading stamped ahead of the clock does not move it
+    t.apply_observations(&[obs(&s, "pm25", 9 * MIN, 2.0)]);
+    assert_eq!(t.snapshot().as_of(), Timestamp(6 * MIN));
+    // a tick back in time does not either
+    t.apply(Change::Tick(Timestamp(MIN))).unwrap();
+    assert_eq!(t.snapshot().as_of(), Timestamp(6 * MIN));
+    // non-finite values are dropped
+    let st = t.apply_observations(&[obs(&s, "pm25", 7 * MIN, f64::NAN)]);
+    assert_eq!((st.invalid, st.applied), (1, 0));
+    assert_eq!(t.snapshot().totals().invalid, 1);
+}
+
+#[test]
 fn unknown_duplicate_and_late_observations_are_counted_apart() {
     let mut t = twin();
     let s = sensor_of(&t, SensorKind::TrafficDetector);

@@ -35,7 +35,10 @@ pub enum Change {
     UpsertEntity(Entity),
     /// An entity was removed (a sensor entity also unregisters the sensor).
     RemoveEntity(EntityId),
-    /// Data time has reached this instant: stale sensors are judged.
+    /// Data time has reached this instant: stale sensors are judged. Once a
+    /// twin has seen a tick, only ticks move its `as_of`; before, the data
+    /// times of observations, events and status changes do (replays and
+    /// tests need no clock).
     Tick(Timestamp),
 }
 
@@ -52,6 +55,9 @@ pub struct ApplyStats {
     pub duplicates: u64,
     /// Observations from sensors the twin does not know: dropped.
     pub unknown_sensor: u64,
+    /// Observations whose value is NaN or infinite: dropped (the ingest
+    /// path rejects them before; this keeps the aggregates sound anyway).
+    pub invalid: u64,
     /// Event reports applied.
     pub events: u64,
     /// Sensors whose status changed.
@@ -77,6 +83,7 @@ impl AddAssign for ApplyStats {
         self.late += o.late;
         self.duplicates += o.duplicates;
         self.unknown_sensor += o.unknown_sensor;
+        self.invalid += o.invalid;
         self.events += o.events;
         self.status_changes += o.status_changes;
         self.unknown_status += o.unknown_status;
@@ -129,6 +136,10 @@ pub struct Twin {
     /// Writer-side lookup from metric name to its interned index (lookup
     /// only; never iterated).
     metric_ix: HashMap<Metric, u32>,
+    /// Writer-side lookup from sensor id to its slot: one hash per
+    /// observation instead of a tree walk comparing strings (lookup only;
+    /// never iterated).
+    sensor_lookup: HashMap<domain::SensorId, u32>,
 }
 
 impl Twin {
@@ -172,15 +183,18 @@ impl Twin {
                 entities: maps,
                 spatial: SpatialIndex::build(items),
                 gateways,
-                sensors: OrdMap::new(),
+                sensor_ix: OrdMap::new(),
+                sensor_slots: Vector::new(),
                 metrics: Arc::new(Vec::new()),
                 cells: OrdMap::new(),
                 events: Vector::new(),
                 totals: Totals::default(),
                 version: 0,
                 as_of: Timestamp(i64::MIN),
+                clocked: false,
             },
             metric_ix: HashMap::new(),
+            sensor_lookup: HashMap::new(),
         };
         for spec in specs {
             twin.register_sensor(spec).map_err(CityError::from)?;
@@ -235,8 +249,9 @@ impl Twin {
         }
     }
 
+    /// Moves `as_of` to a data time, unless ticks drive it.
     fn advance(&mut self, ts: Timestamp) {
-        if ts > self.state.as_of {
+        if !self.state.clocked && ts > self.state.as_of {
             self.state.as_of = ts;
         }
     }

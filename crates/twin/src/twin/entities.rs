@@ -43,8 +43,14 @@ impl Twin {
         let cells = self.sensor_cells(&spec)?;
         let gw = spec.gateway.clone();
         let id = spec.id.clone();
-        let old_gateway = match self.state.sensors.get_mut(&id) {
-            Some(slot) => {
+        let old_gateway = match self.sensor_lookup.get(&id).copied() {
+            Some(i) => {
+                let slot = self
+                    .state
+                    .sensor_slots
+                    .get_mut(i as usize)
+                    .and_then(Option::as_mut)
+                    .expect("a registered sensor has a live slot");
                 let s = Arc::make_mut(slot);
                 let old = s.spec.gateway.clone();
                 s.spec = Arc::new(spec);
@@ -52,10 +58,13 @@ impl Twin {
                 Some(old)
             }
             None => {
-                self.state.sensors.insert(
-                    id.clone(),
-                    Arc::new(SensorState::new(Arc::new(spec), cells)),
-                );
+                let i = u32::try_from(self.state.sensor_slots.len())
+                    .expect("fewer than 2^32 sensor slots");
+                self.state
+                    .sensor_slots
+                    .push_back(Some(Arc::new(SensorState::new(Arc::new(spec), cells))));
+                self.state.sensor_ix.insert(id.clone(), i);
+                self.sensor_lookup.insert(id.clone(), i);
                 self.state.totals.by_status[SensorStatus::Unseen.index()] += 1;
                 None
             }
@@ -80,7 +89,16 @@ impl Twin {
     }
 
     fn unregister_sensor(&mut self, id: &SensorId) {
-        if let Some(s) = self.state.sensors.remove(id) {
+        let Some(i) = self.sensor_lookup.remove(id) else {
+            return;
+        };
+        self.state.sensor_ix.remove(id);
+        let removed = self
+            .state
+            .sensor_slots
+            .get_mut(i as usize)
+            .and_then(Option::take);
+        if let Some(s) = removed {
             self.state.totals.by_status[s.status.index()] -= 1;
             if let Some(g) = self.state.gateways.get_mut(&s.spec.gateway) {
                 g.sensors.remove(id);

@@ -39,7 +39,15 @@ impl Twin {
             SensorStatus::Offline
         };
         for id in targets {
-            let Some(slot) = self.state.sensors.get_mut(&id) else {
+            let Some(&i) = self.sensor_lookup.get(&id) else {
+                continue;
+            };
+            let Some(slot) = self
+                .state
+                .sensor_slots
+                .get_mut(i as usize)
+                .and_then(Option::as_mut)
+            else {
                 continue;
             };
             if slot.status == to || slot.since.is_some_and(|s| change.ts < s) {
@@ -59,24 +67,30 @@ impl Twin {
     /// Marks online sensors stale when neither data nor a birth has been
     /// seen within `stale_after_ms` of `now`. O(sensors).
     pub(super) fn tick(&mut self, now: Timestamp) -> ApplyStats {
-        self.advance(now);
+        self.state.clocked = true;
+        if now > self.state.as_of {
+            self.state.as_of = now;
+        }
         let now = self.state.as_of;
         let limit = self.state.config.stale_after_ms;
-        let due: Vec<SensorId> = self
+        let due: Vec<usize> = self
             .state
-            .sensors
+            .sensor_slots
             .iter()
+            .enumerate()
             .filter(|(_, s)| {
-                s.status == SensorStatus::Online && {
-                    let active = s.last_seen.max(s.since).unwrap_or(now);
-                    now.0.saturating_sub(active.0) > limit
-                }
+                s.as_ref().is_some_and(|s| {
+                    s.status == SensorStatus::Online && {
+                        let active = s.last_seen.max(s.since).unwrap_or(now);
+                        now.0.saturating_sub(active.0) > limit
+                    }
+                })
             })
-            .map(|(id, _)| id.clone())
+            .map(|(i, _)| i)
             .collect();
         let mut stats = ApplyStats::default();
-        for id in due {
-            if let Some(slot) = self.state.sensors.get_mut(&id) {
+        for i in due {
+            if let Some(slot) = self.state.sensor_slots.get_mut(i).and_then(Option::as_mut) {
                 let s = Arc::make_mut(slot);
                 s.status = SensorStatus::Stale;
                 s.since = Some(now);

@@ -1,5 +1,6 @@
 //! The hot path: observations and event reports into per-cell aggregates.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use domain::{EventReport, Metric, Observation, Timestamp};
@@ -15,33 +16,57 @@ use crate::state::{CellKey, kind_index};
 /// of value 1 per report).
 pub const EVENT_METRIC: &str = "event_reports";
 
-impl Twin {
-    /// The interned index of a metric, interning it on first sight.
-    fn intern(&mut self, metric: &Metric) -> u32 {
-        if let Some(&i) = self.metric_ix.get(metric) {
-            return i;
-        }
-        let i = u32::try_from(self.state.metrics.len()).expect("fewer than 2^32 metrics");
-        Arc::make_mut(&mut self.state.metrics).push(metric.clone());
-        self.metric_ix.insert(metric.clone(), i);
-        i
+/// The interned index of a metric, interning it on first sight.
+fn intern(ix: &mut HashMap<Metric, u32>, metrics: &mut Arc<Vec<Metric>>, metric: &Metric) -> u32 {
+    if let Some(&i) = ix.get(metric) {
+        return i;
     }
+    let i = u32::try_from(metrics.len()).expect("fewer than 2^32 metrics");
+    Arc::make_mut(metrics).push(metric.clone());
+    ix.insert(metric.clone(), i);
+    i
+}
 
+impl Twin {
     pub(super) fn observe_batch(&mut self, observations: &[Observation]) -> ApplyStats {
         let mut stats = ApplyStats::default();
+        let Twin {
+            state: st,
+            metric_ix,
+            sensor_lookup,
+        } = self;
+        let cfg = Arc::clone(&st.config);
+        // batches usually carry few metrics: skip the hash for repeats
+        let mut last: Option<(&Metric, u32)> = None;
         for o in observations {
-            if !self.state.sensors.contains_key(&o.sensor) {
+            let Some(&slot) = sensor_lookup.get(&o.sensor) else {
                 stats.unknown_sensor += 1;
-                self.state.totals.unknown_sensor += 1;
+                st.totals.unknown_sensor += 1;
+                continue;
+            };
+            if !o.value.is_finite() {
+                stats.invalid += 1;
+                st.totals.invalid += 1;
                 continue;
             }
-            let metric = self.intern(&o.metric);
-            self.advance(o.ts);
-            let cfg = Arc::clone(&self.state.config);
-            let as_of = self.state.as_of;
-            let st = &mut self.state;
-            let slot = st.sensors.get_mut(&o.sensor).expect("checked above");
-            let s = Arc::make_mut(slot);
+            let metric = match last {
+                Some((m, i)) if *m == o.metric => i,
+                _ => {
+                    let i = intern(metric_ix, &mut st.metrics, &o.metric);
+                    last = Some((&o.metric, i));
+                    i
+                }
+            };
+            if !st.clocked && o.ts > st.as_of {
+                st.as_of = o.ts;
+            }
+            let as_of = st.as_of;
+            let s = Arc::make_mut(
+                st.sensor_slots
+                    .get_mut(slot as usize)
+                    .and_then(Option::as_mut)
+                    .expect("the lookup names live slots only"),
+            );
             let arrival = s.record(&o.metric, o.value, o.ts, &cfg);
             if arrival == Arrival::Duplicate {
                 stats.duplicates += 1;
@@ -61,9 +86,8 @@ impl Twin {
                 stats.late += 1;
                 st.totals.late += 1;
             }
-            let cells = Arc::clone(&s.cells);
-            let n = cells.len() - 1; // the last one is the base cell
-            for &cell in &cells[..n] {
+            let n = s.cells.len() - 1; // the last one is the base cell
+            for &cell in &s.cells[..n] {
                 add_to_cell(&mut st.cells, metric, cell, o.value, o.ts, cfg.window_ms);
             }
         }
@@ -71,13 +95,21 @@ impl Twin {
     }
 
     pub(super) fn event(&mut self, report: EventReport) -> ApplyStats {
-        let metric = self.intern(&Metric::new(EVENT_METRIC).expect("a valid metric name"));
+        let metric = intern(
+            &mut self.metric_ix,
+            &mut self.state.metrics,
+            &Metric::new(EVENT_METRIC).expect("a valid metric name"),
+        );
         self.advance(report.ts);
         let cfg = Arc::clone(&self.state.config);
         let as_of = self.state.as_of;
         let st = &mut self.state;
         let mut location = report.location;
-        if let Some(slot) = st.sensors.get_mut(&report.reporter) {
+        let slot = self.sensor_lookup.get(&report.reporter).copied();
+        if let Some(slot) = slot
+            .and_then(|i| st.sensor_slots.get_mut(i as usize))
+            .and_then(Option::as_mut)
+        {
             let s = Arc::make_mut(slot);
             s.last_seen = Some(s.last_seen.map_or(report.ts, |t| t.max(report.ts)));
             if let Some(to) = revived(s.status, s.since, report.ts, as_of, cfg.stale_after_ms) {

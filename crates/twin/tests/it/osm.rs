@@ -7,9 +7,15 @@ use domain::EntityKind;
 use twin::import::{ImportWarning, OsmImport, OsmOptions, osm};
 use twin::{EntityAttrs, PoiCategory, RoadClass, road_capacity_veh_h};
 
-fn import() -> Option<OsmImport> {
-    let pbf = testkit::twin::helsinki_pbf()?;
-    Some(osm(&pbf, &OsmOptions::default()).expect("the extract imports"))
+/// The import, done once for all tests of this module.
+fn import() -> Option<&'static OsmImport> {
+    static IMPORT: std::sync::OnceLock<Option<OsmImport>> = std::sync::OnceLock::new();
+    IMPORT
+        .get_or_init(|| {
+            let pbf = testkit::twin::helsinki_pbf()?;
+            Some(osm(&pbf, &OsmOptions::default()).expect("the extract imports"))
+        })
+        .as_ref()
 }
 
 #[test]
