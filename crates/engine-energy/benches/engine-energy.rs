@@ -3,6 +3,8 @@
 //! week). The pandapower peer runs in `reference/run_bench.sh`, in the same
 //! run; results are in `docs/benchmarks/energy.md`.
 
+#![allow(clippy::disallowed_methods)] // the benchmark reads the CIGRE tables
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

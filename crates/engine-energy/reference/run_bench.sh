@@ -11,10 +11,8 @@ PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"
 cd "$ROOT"
 echo "== machine"; nproc; uptime
-cargo build -p server
-for n in 10:synth_1k 30:synth_3k 100:synth_10k; do
-  "$TARGET/debug/citybrain" energy synth --substations "${n%%:*}" --lv-buses 98 --seed 7 --out "$OUT/${n##*:}"
-done
+# the same feeders as `citybrain energy synth --substations 10|30|100 --lv-buses 98 --seed 7`
+ENERGY_SYNTH_OUT="$OUT" cargo test -p engine-energy --test it -- --ignored write_synthetic_feeders
 echo "== pandapower"
 "$PYTHON" "$HERE/bench_pandapower.py" --synth "$OUT/synth_1k,$OUT/synth_3k,$OUT/synth_10k" \
   --out "$OUT/pandapower.json" --repeats "${REPEATS:-20}" --steps "${STEPS:-96}"

@@ -1,5 +1,19 @@
 //! Energy engine: a feeder twin with AC power flow, rooftop PV, EV charging
-//! and batteries. Pure and deterministic: no I/O, no clock.
+//! and batteries, checked against pandapower and pvlib. Pure and
+//! deterministic: no I/O, no clock; callers pass text and structs in.
+//!
+//! - [`Network`]: pandapower's element tables and column names, read from CSV
+//!   text ([`Network::from_csv_tables`]) and written back ([`Network::to_csv_tables`]).
+//! - [`run_pf`] / [`Solver`]: Newton-Raphson AC power flow on a sparse
+//!   2×2-block Jacobian (minimum-degree ordering, block LU), to 1e-10 MVA.
+//! - [`run_series`]: one power flow per 15-minute step with per-element values
+//!   ([`ElementSeries`]); [`KpiAccumulator`] turns steps into [`Kpis`].
+//! - [`pv`]: the PV chain (NREL SPA, transposition, Faiman, PVWatts).
+//! - [`simulate`] (batteries) and [`schedule`] (EV sessions).
+//! - [`run_study`]: baseline and what-if variants with KPI deltas.
+//! - [`LiveFeeder`]: the latest meter and PV readings to a live feeder state
+//!   with violations and low-carbon indicators.
+//! - [`EMISSION_FACTORS`]: the dated, versioned grid emission-factor table.
 //!
 //! # Terminology
 //! - **Feeder**: a distribution network (buses, lines, transformers) supplied
@@ -9,6 +23,19 @@
 //! - **Power flow**: the steady-state voltages that balance every bus's
 //!   injections, solved by Newton-Raphson ([`run_pf`], [`Solver`]).
 //! - **Loading**: current over the thermal limit of a line or transformer, %.
+//! - **Island**: buses no external grid can reach; de-energised or an error
+//!   ([`IslandPolicy`]).
+//! - **Vector group shift**: the phase shift of a transformer (`shift_degree`,
+//!   e.g. 150° for Dyn5): the low side lags the high side by that angle.
+//! - **Tap**: a transformer winding step that changes its ratio (or angle).
+//! - **ZIP load**: a load with constant-impedance, constant-current and
+//!   constant-power shares.
+//! - **Step**: 15 minutes, the smart-meter clock ([`STEP_HOURS`]).
+//! - **POA**: plane-of-array irradiance, on the tilted module surface.
+//! - **Peak shaving**: a battery keeps the feeder import at or below a threshold.
+//! - **Self-consumption / self-sufficiency**: shares of PV used locally and of
+//!   load not imported.
+//! - **Emission factor**: kg CO₂ per kWh of grid electricity consumed.
 
 // Numeric kernels index several parallel arrays with one loop counter.
 #![allow(clippy::needless_range_loop)]

@@ -64,6 +64,8 @@ pub struct Solver {
     lu: BlockLu,
     rhs: Vec<[f64; 2]>,
     current: Vec<C64>,
+    vm: Vec<f64>,
+    va: Vec<f64>,
 }
 
 /// A solved operating point in internal form.
@@ -137,6 +139,8 @@ impl Solver {
             lu,
             rhs: vec![[0.0; 2]; m],
             current: vec![C64::ZERO; n],
+            vm: vec![0.0; n],
+            va: vec![0.0; n],
             model,
         })
     }
@@ -186,6 +190,10 @@ impl Solver {
             v[b] = vs;
         }
         let tol = self.opts.tolerance_mva / m.sn_mva;
+        for (i, x) in v.iter().enumerate() {
+            self.vm[i] = x.abs();
+            self.va[i] = x.arg();
+        }
         let mut it = 0;
         loop {
             // currents and mismatches
@@ -198,7 +206,7 @@ impl Solver {
             }
             let mut worst = (0.0f64, 0usize);
             for (k, &b) in self.bus_at.iter().enumerate() {
-                let vm = v[b].abs();
+                let vm = self.vm[b];
                 let mis = v[b] * self.current[b].conj() + m.demand_at(b, demand[b], vm);
                 self.rhs[k] = [mis.re, mis.im];
                 let a = mis.re.abs().max(mis.im.abs());
@@ -220,7 +228,7 @@ impl Solver {
             self.lu.clear();
             for &i in &self.bus_at {
                 let vi = v[i];
-                let vm_i = vi.abs();
+                let vm_i = self.vm[i];
                 let ui = vi.scale(1.0 / vm_i);
                 for p in m.y_ptr[i]..m.y_ptr[i + 1] {
                     let pos = self.jpos[p];
@@ -233,7 +241,7 @@ impl Solver {
                     let yv = y * vj;
                     // dS_i/dθ_j = -j V_i conj(Y_ij V_j); dS_i/d|V_j| = V_i conj(Y_ij V_j / |V_j|)
                     let ds_dth = C64::new(0.0, -1.0) * vi * yv.conj();
-                    let ds_dvm = vi * (yv.scale(1.0 / vj.abs())).conj();
+                    let ds_dvm = vi * (yv.scale(1.0 / self.vm[j])).conj();
                     let blk = &mut self.lu.vals[pos];
                     blk[0] += ds_dth.re;
                     blk[1] += ds_dvm.re;
@@ -262,8 +270,9 @@ impl Solver {
             self.lu.solve(&mut self.rhs);
             for (k, &b) in self.bus_at.iter().enumerate() {
                 let [dth, dvm] = self.rhs[k];
-                let (vm, va) = (v[b].abs() - dvm, v[b].arg() - dth);
-                v[b] = C64::from_polar(vm, va);
+                self.vm[b] -= dvm;
+                self.va[b] -= dth;
+                v[b] = C64::from_polar(self.vm[b], self.va[b]);
             }
             it += 1;
         }
