@@ -72,6 +72,23 @@ fn cigre_lv_matches_pandapower_bus_line_and_trafo_results() {
     }
     // total losses within 0.1 W
     assert_close("losses", res.losses_mw, want_losses, 1e-7);
+    let worst_vm = res
+        .bus
+        .iter()
+        .enumerate()
+        .map(|(r, b)| (b.vm_pu - bus.f64(r, "vm_pu").unwrap()).abs())
+        .fold(0.0, f64::max);
+    let worst_va = res
+        .bus
+        .iter()
+        .enumerate()
+        .map(|(r, b)| (b.va_degree - bus.f64(r, "va_degree").unwrap()).abs())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "CIGRE LV: {} iterations, worst vm {worst_vm:e} pu, worst va {worst_va:e} deg, losses {:e} W off",
+        res.iterations,
+        (res.losses_mw - want_losses).abs() * 1e6
+    );
     let eg = table(&dir.join("res_ext_grid.csv"));
     assert_close(
         "ext_grid p",
