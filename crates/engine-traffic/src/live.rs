@@ -223,3 +223,13 @@ pub fn live_links_from_report(net: &Network, report: &Report, bin: usize) -> Vec
         })
         .collect()
 }
+
+/// The index at the end of a simulated run (its last bin): what
+/// `citybrain demo` shows as the current congestion picture.
+pub fn current_index(net: &Network, report: &Report) -> AreaIndex {
+    let last = report
+        .links
+        .first()
+        .map_or(0, |l| l.bins.len().saturating_sub(1));
+    travel_time_index(&live_links_from_report(net, report, last))
+}

@@ -153,8 +153,8 @@ fn a_lone_vehicle_travels_at_free_flow() {
 
 #[test]
 fn a_queue_discharges_at_saturation_flow() {
-    // one approach, always green: 60 vehicles released at t = 0 on a 1-lane
-    // 50 km/h link leave one per tau + jam/v = 1 + 7.5 / 13.9 = 1.54 s
+    // one approach, no signal: 60 vehicles released at t = 0 on a 1-lane
+    // 50 km/h link leave one per tau + jam/v (1.3 + 7.5 / 13.9 = 1.84 s)
     let mut b = NetworkBuilder::new();
     for (id, f, t) in [("a", "A", "B"), ("b", "B", "C")] {
         b.link(LinkSpec {
@@ -197,7 +197,7 @@ fn a_queue_discharges_at_saturation_flow() {
     assert_eq!(arr.len(), 60);
     // entry is limited by the link's 10,000 veh/h only; discharge by saturation
     let span = arr[59] - arr[0];
-    let expected = 59.0 * (1.0 + 7.5 / (50.0 / 3.6));
+    let expected = 59.0 * (params.tau_s + params.jam_spacing_m / (50.0 / 3.6));
     assert!((span - expected).abs() < 3.0, "span {span} vs {expected}");
 }
 

@@ -3,9 +3,9 @@
 use rand::RngExt as _;
 use scenario::{fork, seeded};
 
+use crate::Error;
 use crate::demand::{Demand, Route, Trip};
 use crate::network::{LinkIdx, LinkSpec, Network, NetworkBuilder};
-use crate::Error;
 
 /// Cycle of the generated fixed-time plans at signalised intersections, s.
 pub const TWIN_SIGNAL_CYCLE_S: f64 = 90.0;

@@ -14,7 +14,9 @@ fn sumo_and_cityflow_hangzhou_describe_the_same_network() {
     for s in net.signals() {
         assert_eq!(s.cycle_s(), 280.0, "SUMO plan: 8 x (30 s + 5 s)");
     }
-    let Some(dir) = testkit::shared_data("traffic/hangzhou_4x4/cityflow") else { return };
+    let Some(dir) = testkit::shared_data("traffic/hangzhou_4x4/cityflow") else {
+        return;
+    };
     let roadnet = std::fs::read_to_string(dir.join("roadnet_4_4.json")).expect("readable");
     let flow = std::fs::read_to_string(dir.join("anon_4_4_hangzhou_real.json")).expect("readable");
     let (cf, cf_demand) = engine_traffic::parse_cityflow(&roadnet, &flow).expect("parses");
@@ -45,13 +47,29 @@ fn scenario_files_reject_unknown_fields_and_unknown_links() {
     ));
     let Some((net, demand)) = real() else { return };
     let sc = Scenario::from_json(r#"{"closures": [{"link": "road_9_9_9"}]}"#).expect("parses");
-    let err = simulate(&net, &demand, &sc, &Params::default(), 1, 60, &mut scenario::NoProgress);
+    let err = simulate(
+        &net,
+        &demand,
+        &sc,
+        &Params::default(),
+        1,
+        60,
+        &mut scenario::NoProgress,
+    );
     assert!(matches!(err, Err(Error::BadEdit { .. })), "{err:?}");
     let sc = Scenario::from_json(
         r#"{"signals": [{"node": "intersection_2_2", "phase_durations_s": {"99": 10}}]}"#,
     )
     .expect("parses");
-    let err = simulate(&net, &demand, &sc, &Params::default(), 1, 60, &mut scenario::NoProgress);
+    let err = simulate(
+        &net,
+        &demand,
+        &sc,
+        &Params::default(),
+        1,
+        60,
+        &mut scenario::NoProgress,
+    );
     assert!(matches!(err, Err(Error::BadEdit { .. })), "{err:?}");
 }
 
@@ -100,4 +118,45 @@ fn the_twin_roads_run_with_generated_demand_and_give_a_live_index() {
     assert!((0.0..=10.0).contains(&idx.tpi));
     assert_eq!(idx.links.len(), net.links().len());
     assert!(idx.level <= Level::Severe);
+}
+
+#[test]
+fn the_demo_city_osm_roads_run_with_generated_demand() {
+    let Some(pbf) = testkit::shared_data("city/helsinki/Helsinki.osm.pbf") else {
+        return;
+    };
+    let pbf = std::fs::read(pbf).expect("readable");
+    let city = twin::demo::helsinki(&pbf, 7).expect("the demo city builds");
+    let net = network_from_twin(&city.entities).expect("OSM roads convert");
+    assert!(net.links().len() > 100, "{} links", net.links().len());
+    let demand = generated_demand(&net, 2000.0, 1800.0, 5);
+    let params = Params {
+        record_vehicles: false,
+        ..Params::default()
+    };
+    let r = simulate(
+        &net,
+        &demand,
+        &Scenario::default(),
+        &params,
+        1,
+        1800,
+        &mut scenario::NoProgress,
+    )
+    .expect("runs");
+    eprintln!(
+        "demo city: {} links, {} signals, {:?}",
+        net.links().len(),
+        net.signals().len(),
+        r.kpis
+    );
+    // OSM extracts have one-way fragments cut at the edge: some pairs are unreachable
+    assert!(r.kpis.loaded_vehicles > 500, "{:?}", r.kpis);
+    assert!(
+        r.kpis.completed_trips > r.kpis.loaded_vehicles / 2,
+        "{:?}",
+        r.kpis
+    );
+    let idx = engine_traffic::live::current_index(&net, &r);
+    assert!(idx.tti >= 1.0, "{idx:?}");
 }
