@@ -89,16 +89,27 @@ impl WeekProfile {
     /// divided by how many times that hour occurs between the first event's
     /// day start and the last event's day end. Empty input gives all zeros.
     pub fn learn(local_ms: &[i64]) -> Self {
-        let mut counts = [0u64; WEEK_HOURS];
         let (Some(&lo), Some(&hi)) = (local_ms.iter().min(), local_ms.iter().max()) else {
             return Self::flat(0.0);
         };
-        for &t in local_ms {
-            counts[hour_of_week(t)] += 1;
-        }
+        Self::learn_over(local_ms, lo, hi)
+    }
+
+    /// [`WeekProfile::learn`] over a given observation window: the whole days
+    /// from the one holding `from_ms` to the one holding `to_ms` (use the span
+    /// of the whole data set when learning many sparse streams). Events outside
+    /// the window are ignored.
+    pub fn learn_over(local_ms: &[i64], from_ms: i64, to_ms: i64) -> Self {
         let day = 86_400_000;
-        let first_day = lo.div_euclid(day);
-        let last_day = hi.div_euclid(day);
+        let first_day = from_ms.div_euclid(day);
+        let last_day = to_ms.div_euclid(day);
+        let mut counts = [0u64; WEEK_HOURS];
+        for &t in local_ms {
+            let d = t.div_euclid(day);
+            if (first_day..=last_day).contains(&d) {
+                counts[hour_of_week(t)] += 1;
+            }
+        }
         let mut occurs = [0u64; WEEK_HOURS];
         for d in first_day..=last_day {
             let how0 = hour_of_week(d * day);

@@ -525,3 +525,6 @@ pub fn flat(k: &Kpis) -> BTreeMap<String, f64> {
     }
     m
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,7 +63,9 @@ pub use model::{
 };
 pub use replay::{Discipline, JobTiming, ReplayError, TraceJob, replay};
 pub use seir::{Control, SeirError, SeirParams, SeirResult, final_size, simulate_seir};
-pub use sources::{boston_channel, parse_boston311, parse_trace_hours, parse_trace_ms};
+pub use sources::{
+    boston_channel, learn_arrivals, parse_boston311, parse_trace_hours, parse_trace_ms,
+};
 pub use spec::{
     ArrivalSpec, CitySpec, DurationDist, KindSpec, PolicyChange, ReplaySpec, SpecError,
     StaffChange, Surge, TeamSpec, Variant,

@@ -3,9 +3,12 @@
 
 use domain::{EventChannel, Priority, Timestamp};
 
-use crate::calendar::parse_local_ms;
+use std::collections::BTreeMap;
+
+use crate::calendar::{WeekProfile, parse_local_ms};
 use crate::kpi::IncidentRecord;
 use crate::replay::TraceJob;
+use crate::spec::ArrivalSpec;
 use crate::table::{Table, TableError};
 
 /// Reads an integer-ms trace: `job_id,arrival_ms,service_ms,priority` (other
@@ -135,6 +138,38 @@ pub fn parse_boston311(text: &str) -> Result<Vec<IncidentRecord>, TableError> {
                     _ => return Err(t.bad(r, ontime)),
                 },
             })
+        })
+        .collect()
+}
+
+/// Learns one arrival stream per (community, type) from incident records:
+/// hourly rates per hour of the week over the records' whole reporting span
+/// (so sparse streams are not overstated). Streams with fewer than
+/// `min_count` records are left out. Record times are read as local clock
+/// times (the hour of the week of the `Timestamp`'s ms as given).
+pub fn learn_arrivals(records: &[IncidentRecord], min_count: usize) -> Vec<ArrivalSpec> {
+    let (Some(lo), Some(hi)) = (
+        records.iter().map(|r| r.reported.as_millis()).min(),
+        records.iter().map(|r| r.reported.as_millis()).max(),
+    ) else {
+        return Vec::new();
+    };
+    let mut groups: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
+    for r in records {
+        groups
+            .entry((r.community.as_str(), r.kind.as_str()))
+            .or_default()
+            .push(r.reported.as_millis());
+    }
+    groups
+        .into_iter()
+        .filter(|(_, v)| v.len() >= min_count.max(1))
+        .map(|((c, k), v)| ArrivalSpec {
+            community: c.to_string(),
+            kind: k.to_string(),
+            per_day: None,
+            profile: None,
+            hourly: Some(WeekProfile::learn_over(&v, lo, hi)),
         })
         .collect()
 }

@@ -72,3 +72,57 @@ fn boston_kpis_match_city_wide_and_per_neighbourhood() {
     assert_eq!(g.on_time_closure_rate, report.city.on_time_closure_rate);
     assert_eq!(g.backlog, 121_145 - 101_272);
 }
+
+#[test]
+fn learned_hour_of_week_rates_reproduce_the_request_counts() {
+    let Some(csv) = shared_text("boston311_2015_requests.csv") else {
+        return;
+    };
+    let records = parse_boston311(&csv).unwrap();
+    let streams = engine_community::learn_arrivals(&records, 1);
+    // every record belongs to exactly one stream; the rates integrate back to
+    // the counts over the whole-day span of the data
+    let first = records
+        .iter()
+        .map(|r| r.reported.as_millis())
+        .min()
+        .unwrap();
+    let last = records
+        .iter()
+        .map(|r| r.reported.as_millis())
+        .max()
+        .unwrap();
+    let days = last.div_euclid(86_400_000) - first.div_euclid(86_400_000) + 1;
+    let mut expected_total = 0.0;
+    for s in &streams {
+        let hourly = &s.hourly.as_ref().unwrap().0;
+        assert_eq!(hourly.len(), 168);
+        // each hour of the week occurs days/7 times (within one)
+        expected_total += hourly.iter().sum::<f64>() * days as f64 / 7.0;
+    }
+    let n = records.len() as f64;
+    assert!(
+        (expected_total - n).abs() < 0.01 * n,
+        "{expected_total} vs {n}"
+    );
+    // Boston's busiest stream: weekday office hours carry most calls
+    let big = streams
+        .iter()
+        .max_by_key(|s| (s.hourly.as_ref().unwrap().0.iter().sum::<f64>() * 1e6) as u64)
+        .unwrap();
+    let p = &big.hourly.as_ref().unwrap().0;
+    let office: f64 = (0..5)
+        .flat_map(|d| (9..17).map(move |h| d * 24 + h))
+        .map(|h| p[h])
+        .sum();
+    let night: f64 = (0..7)
+        .flat_map(|d| (0..5).map(move |h| d * 24 + h))
+        .map(|h| p[h])
+        .sum();
+    assert!(
+        office > 3.0 * night,
+        "{} {}: office {office} night {night}",
+        big.community,
+        big.kind
+    );
+}

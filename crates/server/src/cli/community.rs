@@ -10,9 +10,9 @@ use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
 use engine_community::{
     AccessReport, CitySpec, Discipline, IncidentRecord, KpiOptions, Poi, SeirParams, ServiceTarget,
-    TargetMeasure, WalkGraph, access_report, kpis_of_records, parse_boston311, parse_buildings,
-    parse_pois, parse_trace_hours, parse_trace_ms, recommend_staff, replay, simulate,
-    simulate_seir,
+    TargetMeasure, WalkGraph, access_report, kpis_of_records, learn_arrivals, parse_boston311,
+    parse_buildings, parse_pois, parse_trace_hours, parse_trace_ms, recommend_staff, replay,
+    simulate, simulate_seir,
 };
 use serde::Serialize;
 
@@ -117,6 +117,22 @@ pub enum Cmd {
         #[arg(long)]
         params: PathBuf,
         /// Output JSON.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Learns hour-of-week arrival rates per (community, type) from incident
+    /// records and writes them as the `arrivals` list of a spec.
+    Learn {
+        /// Incident file.
+        #[arg(long)]
+        incidents: PathBuf,
+        /// Its format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: IncidentFormat,
+        /// Leave out streams with fewer records.
+        #[arg(long, default_value_t = 50)]
+        min_count: usize,
+        /// Output JSON (an array of arrival streams).
         #[arg(long)]
         out: PathBuf,
     },
@@ -262,19 +278,28 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
             );
             write_json(&out, &r)
         }
+        Cmd::Learn {
+            incidents,
+            format,
+            min_count,
+            out,
+        } => {
+            let records = read_incidents(&incidents, format)?;
+            let streams = learn_arrivals(&records, min_count);
+            tracing::info!(
+                records = records.len(),
+                streams = streams.len(),
+                "Learned arrival streams."
+            );
+            write_json(&out, &streams)
+        }
         Cmd::Kpis {
             incidents,
             format,
             as_of_ms,
             out,
         } => {
-            let text = read(&incidents)?;
-            let records: Vec<IncidentRecord> = match format {
-                IncidentFormat::Json => serde_json::from_str(&text)
-                    .with_context(|| format!("parsing {}", incidents.display()))?,
-                IncidentFormat::Boston311 => parse_boston311(&text)
-                    .with_context(|| format!("parsing {}", incidents.display()))?,
-            };
+            let records = read_incidents(&incidents, format)?;
             let report = kpis_of_records(
                 &records,
                 &KpiOptions {
@@ -302,6 +327,18 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+fn read_incidents(path: &Path, format: IncidentFormat) -> anyhow::Result<Vec<IncidentRecord>> {
+    let text = read(path)?;
+    Ok(match format {
+        IncidentFormat::Json => {
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        IncidentFormat::Boston311 => {
+            parse_boston311(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+    })
 }
 
 fn run_replay(
