@@ -271,3 +271,17 @@ fn the_live_city_is_placed_and_closing_incidents_on_time_raises_its_governance_s
     assert!(place.rank >= 1 && place.rank <= 151);
     assert!((place.composite - high.composite.unwrap()).abs() < 1e-12);
 }
+
+#[test]
+fn the_report_is_byte_identical_across_runs_and_row_orders() {
+    let p = builtin("six-pillar").unwrap();
+    let rows = synthetic_rows(&p, &SynthParams::default());
+    let mut reversed = rows.clone();
+    reversed.reverse();
+    let build = |rows: &[governance::TidyRow]| {
+        let data = parse_tidy_csv(&write_tidy_csv(rows)).unwrap();
+        let r = build_report(&p, &data, &ReportOptions::default()).unwrap();
+        (serde_json::to_string(&r).unwrap(), render_html(&r))
+    };
+    assert_eq!(build(&rows), build(&reversed));
+}
