@@ -47,8 +47,11 @@ struct Job {
 }
 
 struct StreamState {
-    gap_rng: ChaCha8Rng,
-    attr_rng: ChaCha8Rng,
+    /// draws, per arrival: the gap, then the job's channel, handling,
+    /// dispatch and verification times; the count per arrival never depends
+    /// on the arrival's time, so variants that move arrivals keep each job's
+    /// attributes (common random numbers)
+    rng: ChaCha8Rng,
     /// continuous time of the next arrival, ms
     t: f64,
 }
@@ -56,8 +59,7 @@ struct StreamState {
 impl StreamState {
     fn new(master: &mut ChaCha8Rng) -> Self {
         Self {
-            gap_rng: fork(master),
-            attr_rng: fork(master),
+            rng: fork(master),
             t: 0.0,
         }
     }
@@ -231,7 +233,7 @@ impl CityModel {
             let rng = if service.is_some() || channel.is_some() {
                 &mut self.replay_rng
             } else {
-                &mut self.streams[stream as usize].attr_rng
+                &mut self.streams[stream as usize].rng
             };
             (st.kind, rng)
         };
@@ -520,7 +522,7 @@ fn to_count(x: f64) -> usize {
 /// cumulative rate; `None` when it falls at or after the horizon.
 #[allow(clippy::cast_precision_loss)]
 fn next_arrival(c: &Compiled, s: u32, st: &mut StreamState) -> Option<u64> {
-    let mut e: f64 = Exp1.sample(&mut st.gap_rng);
+    let mut e: f64 = Exp1.sample(&mut st.rng);
     let horizon = c.horizon_ms as f64;
     let hour = HOUR as f64;
     let mut t = st.t;
