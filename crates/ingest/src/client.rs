@@ -111,8 +111,9 @@ pub enum AckOutcome {
 impl AckHandle {
     /// Sends the PUBACK, if the message's connection is still current.
     ///
-    /// Errors only when the client's request queue is full or closed (the
-    /// event loop stopped); the message is then redelivered after reconnect.
+    /// Errors only when the client's request queue is closed (the event loop
+    /// stopped); the message is then redelivered after reconnect. (The queue
+    /// holds 65,599 requests, more than the packet ids that can be unacked.)
     pub async fn ack(self) -> Result<AckOutcome, Error> {
         self.ack_now()
     }
@@ -189,6 +190,13 @@ impl MqttIngest {
         let max_packet = (s.max_payload_bytes.saturating_mul(2)).saturating_add(64 * 1024);
         o.set_max_packet_size(Some(u32::try_from(max_packet).unwrap_or(u32::MAX)));
         o.set_connection_timeout(s.connect_timeout_secs);
+        // PUBACKs are tiny writes: without TCP_NODELAY, Nagle holds each one
+        // until the broker's delayed ACK, which throttled draining Mosquitto
+        // to a few thousand messages per second in the load run.
+        let mut net = rumqttc::NetworkOptions::new();
+        net.set_tcp_nodelay(true);
+        net.set_connection_timeout(s.connect_timeout_secs);
+        o.set_network_options(net);
         if let Some((u, p)) = &s.credentials {
             o.set_credentials(u.clone(), p.expose().to_owned());
         }
@@ -210,9 +218,13 @@ impl MqttIngest {
         shutdown: CancellationToken,
     ) -> Result<(), Error> {
         let broker = self.broker();
-        // Request queue: every ack is for a distinct unacked message
-        // (<= inflight per connection), plus subscribe and disconnect.
-        let cap = usize::from(self.s.inflight) * 2 + 64;
+        // Request queue: every queued ack is for a distinct message still
+        // unacknowledged on the current connection, and 16-bit packet ids cap
+        // those at 65,535 whatever the broker does with the receive maximum
+        // (seen: Mosquitto resuming a session created without one). With this
+        // capacity `try_ack` never finds the queue full. Memory grows only
+        // with what is actually queued.
+        let cap = usize::from(u16::MAX) + 64;
         let (client, mut eventloop) = AsyncClient::new(self.options(), cap);
         let conn = Arc::new(Mutex::new(Conn::default()));
         let mut sparkplug = SparkplugState::default();

@@ -79,6 +79,9 @@ async fn bare_drain(port: u16, client_id: &str, messages: usize) -> f64 {
     o.set_manual_acks(true);
     o.set_receive_maximum(Some(256));
     o.set_max_packet_size(Some(1 << 20));
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    o.set_network_options(net);
     let (c, mut el) = AsyncClient::new(o, 1_024);
     let mut n = 0;
     let start = Instant::now();
