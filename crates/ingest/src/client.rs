@@ -221,7 +221,7 @@ impl MqttIngest {
         // Request queue: every queued ack is for a distinct message still
         // unacknowledged on the current connection, and 16-bit packet ids cap
         // those at 65,535 whatever the broker does with the receive maximum
-        // (seen: Mosquitto resuming a session created without one). With this
+        // (seen with Mosquitto in the load run). With this
         // capacity `try_ack` never finds the queue full. Memory grows only
         // with what is actually queued.
         let cap = usize::from(u16::MAX) + 64;
