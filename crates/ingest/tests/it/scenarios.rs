@@ -316,10 +316,21 @@ pub async fn survives_a_broker_restart(m: &mut crate::mqtt::Mosquitto) {
         ingest_config(&m.url(), &unique("ingest"), &gw),
         context_for(&gw, 1),
     );
-    {
+    // a message delivered before the restart and not yet acknowledged
+    let held = {
         let p = Publisher::connect("127.0.0.1", m.port, None).await;
         wait_subscribed(&p, &gw, &mut ingest).await;
-    }
+        p.publish(
+            &format!("citybrain/v1/{gw}/obs"),
+            format!(
+                r#"{{"sensor":"{gw}-s0","metric":"pm25","value":1,"ts":{}}}"#,
+                now_ms()
+            ),
+        )
+        .await;
+        let mut got = collect(&mut ingest.rx, Duration::from_secs(10), |d| !d.is_empty()).await;
+        got.pop().expect("the message before the restart")
+    };
     m.restart(true);
     let p = Publisher::connect("127.0.0.1", m.port, None).await;
     let t = now_ms();
@@ -347,6 +358,8 @@ pub async fn survives_a_broker_restart(m: &mut crate::mqtt::Mosquitto) {
     for d in got {
         assert_eq!(d.ack.ack().await.unwrap(), AckOutcome::Sent);
     }
+    // its acknowledgement belongs to the old connection and is not sent
+    assert_eq!(held.ack.ack().await.unwrap(), AckOutcome::Stale);
     assert!(!ingest.task.is_finished());
     ingest.shutdown().await;
 }
