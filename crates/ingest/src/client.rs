@@ -157,6 +157,12 @@ impl MqttIngest {
         usize::from(self.s.inflight) + 64
     }
 
+    /// The configured payload limit: set `DecodeContext::limits.max_payload_bytes`
+    /// to this so the client and the decoder agree.
+    pub fn max_payload_bytes(&self) -> usize {
+        self.s.max_payload_bytes
+    }
+
     /// The subscription filters, after applying the shared group.
     pub fn filters(&self) -> &[String] {
         &self.s.filters
