@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "services")]
+pub mod services;
 #[cfg(feature = "twin")]
 pub mod twin;
 

@@ -4,8 +4,77 @@
 use std::path::PathBuf;
 
 use domain::{Metric, Observation, SensorId, Timestamp};
-use twin::City;
 use twin::synthetic::{SyntheticSpec, generate};
+use twin::{City, Twin, TwinConfig};
+
+/// A builder of synthetic test cities:
+/// `CityBuilder::grid(4, 4).seed(7).meters(1.0).build()`.
+#[derive(Debug, Clone)]
+pub struct CityBuilder {
+    spec: SyntheticSpec,
+}
+
+impl CityBuilder {
+    /// A grid of `x × y` intersections (at least 2 × 2), otherwise like
+    /// [`SyntheticSpec::small`].
+    pub fn grid(x: u32, y: u32) -> Self {
+        let mut spec = SyntheticSpec::small(0);
+        spec.grid_x = x;
+        spec.grid_y = y;
+        Self { spec }
+    }
+
+    /// The seed of every random choice.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.spec.seed = seed;
+        self
+    }
+
+    /// Distance between intersections, metres.
+    pub fn block_m(mut self, m: f64) -> Self {
+        self.spec.block_m = m;
+        self
+    }
+
+    /// Buildings per block.
+    pub fn buildings_per_block(mut self, n: u32) -> Self {
+        self.spec.buildings_per_block = n;
+        self
+    }
+
+    /// Share of buildings with a smart meter.
+    pub fn meters(mut self, share: f64) -> Self {
+        self.spec.sensors.meter_share = share;
+        self
+    }
+
+    /// Share of buildings with a PV inverter.
+    pub fn pv(mut self, share: f64) -> Self {
+        self.spec.sensors.pv_share = share;
+        self
+    }
+
+    /// Every n-th intersection signalised (0: none).
+    pub fn signal_every(mut self, n: u32) -> Self {
+        self.spec.signal_every = n;
+        self
+    }
+
+    /// The spec as built so far.
+    pub fn spec(&self) -> &SyntheticSpec {
+        &self.spec
+    }
+
+    /// The city.
+    pub fn build(self) -> City {
+        generate(&self.spec)
+    }
+
+    /// A live twin of the city with the default configuration.
+    pub fn twin(self) -> Twin {
+        Twin::new(self.build(), TwinConfig::default()).expect("synthetic cities are consistent")
+    }
+}
 
 /// The repository's copy of the demo city extract.
 pub fn helsinki_pbf_path() -> PathBuf {

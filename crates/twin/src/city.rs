@@ -1,6 +1,6 @@
 //! A city: its entities, its sensor registry and where its data comes from.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use domain::{EntityId, EntityKind, GatewaySpec, Registry, SensorId, SensorSpec};
 use geo::{BoundingRect, Contains, Geometry, Point, Rect};
@@ -97,7 +97,8 @@ impl City {
     /// Checks the invariants: unique ids, well-formed entities, registry and
     /// sensor entities in agreement, communities that exist.
     pub fn check(&self) -> Result<(), CityError> {
-        let mut seen = BTreeSet::new();
+        // lookup only: the first duplicate in entity order is reported
+        let mut seen: HashSet<&EntityId> = HashSet::with_capacity(self.entities.len());
         let mut communities = BTreeSet::new();
         for e in &self.entities {
             if !seen.insert(&e.id) {

@@ -486,6 +486,15 @@ fn bbox_queries_match_a_brute_force_scan_through_index_rebuilds() {
 }
 
 #[test]
+fn snapshots_and_the_twin_can_cross_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn movable<T: Send + 'static>() {}
+    shareable::<TwinSnapshot>();
+    movable::<Twin>();
+    movable::<City>();
+}
+
+#[test]
 fn snapshots_do_not_see_later_changes() {
     let mut t = twin();
     let s = sensor_of(&t, SensorKind::EnergyMeter);

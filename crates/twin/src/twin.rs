@@ -150,14 +150,13 @@ impl Twin {
         city.check()?;
         let City {
             name,
-            mut entities,
+            entities,
             registry,
             attribution,
             bounds,
         } = city;
         let mut maps: [EntityMap; EntityKind::ALL.len()] = Default::default();
         let mut items = Vec::with_capacity(entities.len());
-        entities.sort_by(|a, b| a.id.cmp(&b.id));
         let gateways: OrdMap<_, _> = registry
             .gateways()
             .map(|g| (g.id.clone(), GatewayState::new(g.clone())))

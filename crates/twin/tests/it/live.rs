@@ -2,7 +2,7 @@
 
 use domain::SensorKind;
 use h3o::Resolution;
-use testkit::twin::{observation_stream, small_city};
+use testkit::twin::{CityBuilder, observation_stream, small_city};
 use twin::{Change, SensorStatus, Twin, TwinConfig};
 
 #[test]
@@ -86,6 +86,38 @@ fn a_city_wide_bbox_returns_every_cell() {
     let mut sorted = cells.clone();
     sorted.sort_unstable();
     assert_eq!(cells, sorted);
+}
+
+#[test]
+fn the_builder_makes_cities_of_the_asked_shape() {
+    let b = CityBuilder::grid(6, 3)
+        .seed(2)
+        .buildings_per_block(2)
+        .meters(0.0)
+        .pv(0.0)
+        .signal_every(0);
+    assert_eq!(b.spec().buildings(), 5 * 2 * 2);
+    let t = b.clone().twin();
+    let snap = t.snapshot();
+    assert_eq!(snap.entity_count(domain::EntityKind::Building), 20);
+    assert!(snap.sensors().all(|s| !matches!(
+        s.spec().kind,
+        SensorKind::TrafficDetector | SensorKind::EnergyMeter | SensorKind::PvInverter
+    )));
+    assert!(
+        snap.sensors()
+            .any(|s| s.spec().kind == SensorKind::AirQuality)
+    );
+    assert_eq!(
+        b.build(),
+        CityBuilder::grid(6, 3)
+            .seed(2)
+            .buildings_per_block(2)
+            .meters(0.0)
+            .pv(0.0)
+            .signal_every(0)
+            .build()
+    );
 }
 
 #[test]
