@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use domain::Metric;
 use h3o::Resolution;
+use serde::{Deserialize, Serialize};
 
 /// How the twin places, aggregates and judges observations.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +86,12 @@ pub enum ConfigError {
         /// The value.
         value: f64,
     },
+    /// Not an H3 resolution (0-15).
+    #[error("{0} is not an H3 resolution (0-15)")]
+    BadResolution(u8),
+    /// Not a metric name.
+    #[error("{0:?} is not a metric name ([a-z0-9_], 1-64 bytes)")]
+    BadMetric(String),
     /// An expected range is empty or not finite.
     #[error("expected range of {metric} is invalid: {min}..{max}")]
     BadRange {
@@ -149,6 +156,89 @@ impl TwinConfig {
     }
 }
 
+/// The twin's section of the server configuration (`[twin]` in
+/// `config.toml`), in plain units. [`TwinSettings::build`] validates it into
+/// a [`TwinConfig`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwinSettings {
+    /// H3 resolution at which observations and entities are placed (0-15).
+    pub base_resolution: u8,
+    /// H3 resolutions at which per-cell aggregates are kept; none finer than
+    /// the base.
+    pub rollup_resolutions: Vec<u8>,
+    /// Width of the tumbling aggregation windows, seconds.
+    pub window_secs: u64,
+    /// A sensor with no data for this long is stale, seconds.
+    pub stale_after_secs: u64,
+    /// Identical consecutive readings that make a flatline.
+    pub flatline_readings: u32,
+    /// A jump larger than this many times the running mean absolute change
+    /// is a spike.
+    pub spike_factor: f64,
+    /// Readings needed before spikes are judged.
+    pub spike_warmup: u32,
+    /// Event reports kept in snapshots.
+    pub recent_events: usize,
+    /// Expected ranges per metric (`pm25 = [0.0, 300.0]`), replacing the
+    /// defaults for the metrics named.
+    pub expected_ranges: BTreeMap<String, [f64; 2]>,
+}
+
+impl Default for TwinSettings {
+    fn default() -> Self {
+        let d = TwinConfig::default();
+        Self {
+            base_resolution: u8::from(d.base_resolution),
+            rollup_resolutions: d.rollup_resolutions.iter().map(|&r| u8::from(r)).collect(),
+            window_secs: 60,
+            stale_after_secs: 900,
+            flatline_readings: d.flatline_readings,
+            spike_factor: d.spike_factor,
+            spike_warmup: d.spike_warmup,
+            recent_events: d.recent_events,
+            expected_ranges: BTreeMap::new(),
+        }
+    }
+}
+
+impl TwinSettings {
+    /// Validates the settings into a configuration.
+    pub fn build(&self) -> Result<TwinConfig, ConfigError> {
+        let res = |r: u8| Resolution::try_from(r).map_err(|_| ConfigError::BadResolution(r));
+        let secs = |field: &'static str, s: u64| {
+            i64::try_from(s)
+                .ok()
+                .and_then(|s| s.checked_mul(1000))
+                .ok_or(ConfigError::NotPositive {
+                    field,
+                    value: i64::MAX,
+                })
+        };
+        let mut expected_ranges = default_expected_ranges();
+        for (name, [min, max]) in &self.expected_ranges {
+            let m = Metric::new(name).map_err(|_| ConfigError::BadMetric(name.clone()))?;
+            expected_ranges.insert(m, (*min, *max));
+        }
+        TwinConfig {
+            base_resolution: res(self.base_resolution)?,
+            rollup_resolutions: self
+                .rollup_resolutions
+                .iter()
+                .map(|&r| res(r))
+                .collect::<Result<_, _>>()?,
+            window_ms: secs("window_secs", self.window_secs)?,
+            stale_after_ms: secs("stale_after_secs", self.stale_after_secs)?,
+            flatline_readings: self.flatline_readings,
+            spike_factor: self.spike_factor,
+            spike_warmup: self.spike_warmup,
+            expected_ranges,
+            recent_events: self.recent_events,
+        }
+        .validated()
+    }
+}
+
 /// Typical ranges of the well-known metrics in a city: readings outside are
 /// possible but worth a look (PM2.5 above 500 µg/m³, a flow above 3,600
 /// veh/h on one detector, air below -45 °C or above 50 °C, ...).
@@ -193,6 +283,49 @@ mod tests {
         for m in c.expected_ranges.keys() {
             assert!(m.info().is_some(), "{m} is well known");
         }
+    }
+
+    #[test]
+    fn settings_default_to_the_default_config_and_validate() {
+        assert_eq!(
+            TwinSettings::default().build(),
+            TwinConfig::default().validated()
+        );
+        let s: TwinSettings = serde_json::from_str(
+            r#"{"window_secs": 300, "rollup_resolutions": [8, 9], "expected_ranges": {"pm25": [0, 150]}}"#,
+        )
+        .unwrap();
+        let c = s.build().unwrap();
+        assert_eq!(c.window_ms, 300_000);
+        assert_eq!(
+            c.rollup_resolutions,
+            vec![Resolution::Eight, Resolution::Nine]
+        );
+        assert_eq!(
+            c.expected_ranges[&Metric::new("pm25").unwrap()],
+            (0.0, 150.0)
+        );
+        assert_eq!(
+            c.expected_ranges[&Metric::new("pm10").unwrap()],
+            (0.0, 600.0)
+        );
+        assert!(serde_json::from_str::<TwinSettings>(r#"{"windw_secs": 1}"#).is_err());
+        let bad = TwinSettings {
+            base_resolution: 16,
+            ..TwinSettings::default()
+        };
+        assert_eq!(bad.build(), Err(ConfigError::BadResolution(16)));
+        let bad = TwinSettings {
+            window_secs: 0,
+            ..TwinSettings::default()
+        };
+        assert!(matches!(
+            bad.build(),
+            Err(ConfigError::NotPositive {
+                field: "window_ms",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -62,7 +62,7 @@ mod twin;
 
 pub use aggregate::{Stats, WindowStats};
 pub use city::{City, CityError, entity_id_of, sensor_entity};
-pub use config::{ConfigError, TwinConfig, default_expected_ranges};
+pub use config::{ConfigError, TwinConfig, TwinSettings, default_expected_ranges};
 pub use entity::{
     BuildingAttrs, BuildingUse, CommunityAttrs, CommunitySource, DEFAULT_BASE_RESOLUTION, Entity,
     EntityAttrs, EntityError, FeederAttrs, IntersectionAttrs, PoiAttrs, PoiCategory, RoadAttrs,
