@@ -304,6 +304,10 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("html"))
             {
+                if let Some(dir) = out_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
                 (out_path.clone(), out_path.with_extension("json"))
             } else {
                 std::fs::create_dir_all(&out_path)
