@@ -143,3 +143,24 @@ fn an_unknown_bus_or_factor_is_a_clear_error() {
     s.emission_factor = "XX".into();
     assert!(run_study(&s, &inputs, &mut NoProgress).is_err());
 }
+
+/// The example spec in `reference/specs/` stays valid and tells a coherent story.
+#[test]
+fn the_example_oberrhein_spec_runs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/specs");
+    let spec: StudySpec =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("oberrhein_week.json")).unwrap())
+            .unwrap();
+    let inputs = StudyInputs {
+        network: network(&dir.join(&spec.network)),
+        series: None,
+        pv_kw_per_kwp: None,
+    };
+    let r = run_study(&spec, &inputs, &mut NoProgress).unwrap();
+    assert_eq!(r.emission_factor, "CN-2022-east");
+    let k = |i: usize| &r.variants[i].run.kpis;
+    assert!(k(0).co2_kg < r.baseline.kpis.co2_kg);
+    assert!(k(2).peak_import_kw < k(1).peak_import_kw);
+    assert!(k(3).peak_import_kw < r.baseline.kpis.peak_import_kw);
+    assert!(k(4).losses_kwh > r.baseline.kpis.losses_kwh);
+}
