@@ -34,6 +34,7 @@
 mod access;
 mod calendar;
 mod erlang;
+mod from_twin;
 mod kpi;
 mod mmc;
 mod model;
@@ -53,6 +54,7 @@ pub use calendar::{
     DAY, HOUR, Shift, ShiftCalendar, WEEK_HOURS, WeekProfile, hour_of_week, parse_local_ms,
 };
 pub use erlang::{ErlangC, QueueError, ServiceTarget, TargetMeasure, cobham_waits, staff_for};
+pub use from_twin::{TwinWalk, walk_from_city};
 pub use kpi::{
     DayKpis, GovernanceInputs, Incident, IncidentRecord, KpiOptions, KpiReport, Kpis, Names,
     TimeStats, aggregate, aggregate_iter, flat, intern, kpis_of_records,

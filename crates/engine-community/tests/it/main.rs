@@ -6,6 +6,7 @@
 mod access;
 mod boston;
 mod closed_forms;
+mod from_twin;
 mod model;
 mod replay;
 mod seir;
