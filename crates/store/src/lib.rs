@@ -40,6 +40,7 @@ mod credentials;
 mod error;
 mod migrate;
 mod model;
+mod ops;
 mod postgres;
 mod rollup;
 mod row;
@@ -53,5 +54,9 @@ pub use error::Error;
 pub use model::{
     Batch, BatchStats, EntityRecord, GatewayRecord, Resolution, RetentionStats, Rollup,
     RollupTarget, SensorStatus, StoredDeadLetter,
+};
+pub use ops::{
+    AlarmRecord, AuditRecord, IncidentFilter, IncidentRecord, IndicatorInputRecord,
+    IndicatorSample, NgsiEntityRecord, RuleRecord, SubscriptionRecord, TokenRow,
 };
 pub use store::{Backend, Store};

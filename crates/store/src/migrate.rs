@@ -11,12 +11,20 @@ use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// `(version, description, SQLite SQL, PostgreSQL SQL)`.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "ops",
+        include_str!("../migrations/sqlite/0002_ops.sql"),
+        include_str!("../migrations/postgres/0002_ops.sql"),
+    ),
+];
 
 fn build(pick: impl Fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     Migrator::with_migrations(

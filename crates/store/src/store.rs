@@ -91,6 +91,11 @@ impl Store {
         }
     }
 
+    /// The connection pool (for the operations module).
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         match self.inner.db {

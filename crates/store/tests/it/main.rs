@@ -10,6 +10,7 @@
 
 mod batch;
 mod failures;
+mod ops;
 mod registry;
 mod rollups;
 mod support;
