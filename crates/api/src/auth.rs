@@ -83,6 +83,8 @@ pub enum Permission {
     RunScenarios,
     /// Enter indicator inputs.
     EditIndicators,
+    /// Read dead letters and the audit log.
+    ReadDiagnostics,
     /// Manage tokens and gateways.
     Admin,
 }
@@ -95,7 +97,7 @@ impl Permission {
             Role::Viewer => self == P::Read,
             Role::Operator => matches!(
                 self,
-                P::Read | P::HandleIncidents | P::EditRules | P::WriteEntities
+                P::Read | P::HandleIncidents | P::EditRules | P::WriteEntities | P::ReadDiagnostics
             ),
             Role::Planner => matches!(
                 self,
@@ -112,6 +114,7 @@ impl Permission {
             Permission::WriteEntities => "write entities and subscriptions",
             Permission::RunScenarios => "run scenarios",
             Permission::EditIndicators => "edit indicator inputs",
+            Permission::ReadDiagnostics => "read dead letters and the audit log",
             Permission::Admin => "administer tokens and gateways",
         }
     }
@@ -256,8 +259,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Splits `cb_<id>_<secret>` into its id.
-fn token_id(token: &str) -> Option<&str> {
+/// Splits `cb_<id>_<secret>` into its id (`None` when it is not a
+/// well-formed token).
+pub fn token_id_of(token: &str) -> Option<&str> {
     let rest = token.strip_prefix("cb_")?;
     let (id, secret) = rest.split_once('_')?;
     (id.len() == 16
@@ -266,12 +270,16 @@ fn token_id(token: &str) -> Option<&str> {
     .then_some(id)
 }
 
+/// Verified tokens by the SHA-256 of their text (lookup only), with the
+/// time of verification.
+type VerifiedCache = HashMap<[u8; 32], (Principal, Instant)>;
+
 /// The token registry with a verification cache. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
     records: Arc<RwLock<HashMap<String, TokenRecord>>>,
     // lookup only; keyed by SHA-256 of the token text
-    cache: Arc<Mutex<HashMap<[u8; 32], (Principal, Instant)>>>,
+    cache: Arc<Mutex<VerifiedCache>>,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -318,7 +326,7 @@ impl Tokens {
             return Ok(p.clone());
         }
         let bad = || ApiError::Unauthorized("invalid or revoked token".into());
-        let id = token_id(token).ok_or_else(bad)?;
+        let id = token_id_of(token).ok_or_else(bad)?;
         let rec = self
             .records
             .read()

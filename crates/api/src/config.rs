@@ -50,7 +50,7 @@ impl Default for HttpConfig {
 }
 
 /// Authentication settings (the `[auth]` section).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// Let requests without a token read (GET) as a viewer. Writes always
@@ -60,15 +60,6 @@ pub struct AuthConfig {
     /// them (in clear, readable only by this user) to this file. `demo` uses
     /// `<data dir>/demo-tokens.json`.
     pub bootstrap_tokens_file: Option<PathBuf>,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        Self {
-            anonymous_read: false,
-            bootstrap_tokens_file: None,
-        }
-    }
 }
 
 /// Alarm and incident settings (the `[ops]` section).

@@ -41,6 +41,10 @@ pub mod types {
     pub const METHOD_NOT_ALLOWED: &str = "urn:citybrain:problem:method-not-allowed";
     /// The state does not allow the operation.
     pub const CONFLICT: &str = "urn:citybrain:problem:conflict";
+    /// The content cannot be processed.
+    pub const UNPROCESSABLE: &str = "urn:citybrain:problem:unprocessable";
+    /// The request took too long.
+    pub const TIMEOUT: &str = "urn:citybrain:problem:timeout";
 }
 
 /// Every error the API returns.
@@ -73,6 +77,10 @@ pub enum ApiError {
     /// The operation is not supported on this resource.
     #[error("{0}")]
     NotSupported(String),
+    /// The request is well-formed but its content cannot be processed (an
+    /// unknown action, a rule that fails validation).
+    #[error("{0}")]
+    Unprocessable(String),
     /// Body over the limit.
     #[error("request body is larger than the limit of {limit_bytes} bytes")]
     PayloadTooLarge {
@@ -157,6 +165,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 types::OPERATION_NOT_SUPPORTED,
                 "Operation not supported",
+            ),
+            E::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                types::UNPROCESSABLE,
+                "Unprocessable content",
             ),
             E::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -277,6 +290,27 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(r: axum::extract::rejection::PathRejection) -> Self {
         ApiError::InvalidRequest(format!("invalid path parameter: {}", r.body_text()))
     }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> Self {
+        if e.is_retryable() {
+            ApiError::Unavailable(format!("the database is unavailable ({e}); retry later"))
+        } else {
+            ApiError::Internal(format!("{e}: {}", source_chain(&e)))
+        }
+    }
+}
+
+/// The `source()` chain of an error, joined by `: ` (for the server log).
+pub fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut out = Vec::new();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push(s.to_string());
+        cur = s.source();
+    }
+    out.join(": ")
 }
 
 /// Result alias for handlers.

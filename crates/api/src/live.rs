@@ -7,15 +7,16 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use tokio::sync::broadcast;
+
+use crate::operations::dto::{AlarmDto, IncidentDto};
 
 /// One H3 cell's aggregate on the wire: `[cell_hex, mean, count, min, max, last]`.
 pub type CellRow = (String, f64, u64, f64, f64, f64);
 
-/// An update pushed to live clients.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// An update pushed to live clients. The stream endpoints serialise it per
+/// client (after filtering) as documented in `docs/specs/http-api.md`.
+#[derive(Debug, Clone)]
 pub enum LiveUpdate {
     /// Changed cells of one metric at one resolution (current window).
     Cells {
@@ -27,9 +28,9 @@ pub enum LiveUpdate {
         cells: Vec<CellRow>,
     },
     /// An alarm was raised, acknowledged or cleared.
-    Alarm(ops::Alarm),
+    Alarm(Box<AlarmDto>),
     /// An incident was opened or moved.
-    Incident(ops::Incident),
+    Incident(Box<IncidentDto>),
     /// Headline counters, about once per second.
     Stats {
         /// Observations applied to the twin since start.

@@ -8,7 +8,10 @@ use twin::TwinSnapshot;
 
 use crate::auth::Tokens;
 use crate::config::{AuthConfig, HttpConfig};
+use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
+use crate::ngsi::NgsiNotifier;
+use crate::operations::OpsService;
 
 /// What the process reports on `/ready`: each part sets its own flag.
 #[derive(Debug, Default)]
@@ -51,6 +54,12 @@ pub struct AppState {
     pub http: Arc<HttpConfig>,
     /// Auth settings.
     pub auth: Arc<AuthConfig>,
+    /// Alarms and incidents ([`OpsService::load`]).
+    pub ops: OpsService,
+    /// NGSI-LD subscriptions and their notifications ([`NgsiNotifier::load`]).
+    pub ngsi: NgsiNotifier,
+    /// Live indicator scores and their history ([`IndicatorService::load`]).
+    pub indicators: IndicatorService,
 }
 
 impl std::fmt::Debug for AppState {

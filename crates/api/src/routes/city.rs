@@ -8,10 +8,14 @@ use domain::{EntityKind, KNOWN_METRICS};
 use geo::Rect;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState, Problem};
 
 /// `GET /api/v1/city`: name, bounds, attribution, counts, metrics.
+#[utoipa::path(get, path = "/api/v1/city", tag = "city",
+    responses((status = 200, description = "The city: name, bbox, centre, attribution, entity counts, metrics seen, roll-up resolutions", body = Object)),
+    security((), ("bearer" = [])))]
 pub async fn city(State(s): State<AppState>) -> Json<Value> {
     let t = s.twin();
     let b = t.bounds();
@@ -41,7 +45,8 @@ pub async fn city(State(s): State<AppState>) -> Json<Value> {
 }
 
 /// Query of `/api/v1/cells`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CellsQuery {
     /// `minLon,minLat,maxLon,maxLat`; absent = everywhere.
@@ -79,7 +84,17 @@ pub fn parse_bbox(s: &str) -> ApiResult<Rect<f64>> {
     Ok(Rect::new((a, b), (c, d)))
 }
 
-/// `GET /api/v1/cells`: aggregates of one metric at one resolution.
+/// `GET /api/v1/cells`: aggregates of one metric at one resolution, as a
+/// GeoJSON FeatureCollection of hexagons or compact rows
+/// `[cell, mean, count, min, max, last]` (`format=compact`).
+#[utoipa::path(get, path = "/api/v1/cells", tag = "city",
+    params(CellsQuery),
+    responses(
+        (status = 200, description = "Cells (GeoJSON FeatureCollection, or {res, metric, unit, as_of, cells} when compact)", body = Object,
+         content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameters (bbox, a resolution without aggregates, format)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])))]
 pub async fn cells(
     State(s): State<AppState>,
     q: Result<Query<CellsQuery>, axum::extract::rejection::QueryRejection>,
@@ -88,6 +103,7 @@ pub async fn cells(
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let res = h3o::Resolution::try_from(q.res)
         .map_err(|_| ApiError::BadRequestData(format!("res {} is not 0-15", q.res)))?;
+    domain::Metric::new(&q.metric).map_err(|e| ApiError::BadRequestData(format!("metric: {e}")))?;
     let t = s.twin();
     let cells = t
         .cells(res, &q.metric, bbox)
@@ -160,4 +176,102 @@ pub fn live_window(c: &twin::CellAggregate) -> &twin::Stats {
     } else {
         &c.previous.stats
     }
+}
+
+/// Query of a cell's history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CellHistoryQuery {
+    /// Metric.
+    pub metric: String,
+    /// Start (RFC 3339 or epoch ms); default `to` minus 6 hours.
+    pub from: Option<String>,
+    /// End, exclusive; default now.
+    pub to: Option<String>,
+    /// `minute` (default) or `hour`.
+    pub rollup: Option<String>,
+}
+
+/// A cell's history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CellHistory {
+    /// The cell (hex).
+    pub cell: String,
+    /// The metric.
+    pub metric: String,
+    /// Its unit.
+    pub unit: Option<String>,
+    /// `minute` or `hour`.
+    pub rollup: String,
+    /// `[bucket_ms, count, mean, min, max]`, oldest first.
+    pub points: Vec<[f64; 5]>,
+}
+
+/// `GET /api/v1/cells/{cell}/history`: minute or hour roll-ups of one
+/// metric over the sensors located in an H3 cell (any resolution), from the
+/// store.
+#[utoipa::path(get, path = "/api/v1/cells/{cell}/history", tag = "city",
+    params(("cell" = String, Path, description = "H3 cell (hex)"), CellHistoryQuery),
+    responses(
+        (status = 200, description = "The series", body = CellHistory),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])))]
+pub async fn cell_history(
+    State(s): State<AppState>,
+    cell: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    q: Result<Query<CellHistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<CellHistory>> {
+    let axum::extract::Path(cell) = cell?;
+    let Query(q) = q?;
+    let c = crate::util::parse_cell(&cell)?;
+    let metric = domain::Metric::new(&q.metric)
+        .map_err(|e| ApiError::InvalidRequest(format!("metric: {e}")))?;
+    let to =
+        q.to.as_deref()
+            .map(|t| crate::util::parse_time("to", t))
+            .transpose()?
+            .unwrap_or_else(crate::util::now);
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| crate::util::parse_time("from", t))
+        .transpose()?
+        .unwrap_or(domain::Timestamp(to.0.saturating_sub(6 * 3_600_000)));
+    if from >= to {
+        return Err(ApiError::BadRequestData("from must be before to".into()));
+    }
+    let (res, name) = match q.rollup.as_deref().unwrap_or("minute") {
+        "minute" => (store::Resolution::Minute, "minute"),
+        "hour" => (store::Resolution::Hour, "hour"),
+        other => {
+            return Err(ApiError::InvalidRequest(format!(
+                "rollup {other:?} must be minute or hour"
+            )));
+        }
+    };
+    let rows = s
+        .store
+        .rollups(
+            &store::RollupTarget::Cell(u64::from(c)),
+            &metric,
+            res,
+            from,
+            to,
+        )
+        .await?;
+    Ok(Json(CellHistory {
+        cell: c.to_string(),
+        unit: KNOWN_METRICS
+            .iter()
+            .find(|i| i.name == metric.as_str())
+            .map(|i| i.unit.symbol().to_owned()),
+        metric: metric.to_string(),
+        rollup: name.into(),
+        points: rows
+            .iter()
+            .map(|r| [r.bucket.0 as f64, r.count as f64, r.mean(), r.min, r.max])
+            .collect(),
+    }))
 }

@@ -13,11 +13,18 @@ use twin::SensorStatus;
 use crate::AppState;
 
 /// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "system",
+    responses((status = 200, description = "The process answers", body = Object)), security(()))]
 pub async fn health() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
 /// Readiness: store reachable, broker connected, city loaded.
+#[utoipa::path(get, path = "/ready", tag = "system",
+    responses(
+        (status = 200, description = "Ready", body = Object),
+        (status = 503, description = "Not ready; the flags say what is missing", body = Object),
+    ), security(()))]
 pub async fn ready(State(s): State<AppState>) -> Response {
     let r = &s.readiness;
     let body = json!({
@@ -36,6 +43,8 @@ pub async fn ready(State(s): State<AppState>) -> Response {
 }
 
 /// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")), security(()))]
 pub async fn metrics(State(s): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -1,0 +1,3 @@
+//! Criterion benches of the API (added with the load-test harness).
+
+fn main() {}
