@@ -2,14 +2,15 @@
 
 mod community;
 mod energy;
+mod import;
 mod indicators;
-#[allow(dead_code, unused_imports)] // used by the engine subcommands as they land
 mod progress;
+mod run;
+mod simulate;
 mod traffic;
 
 use clap::{Parser, Subcommand};
 
-#[allow(unused_imports)]
 pub use progress::ProgressBar;
 
 /// CityBrain: a city operations platform.
@@ -26,6 +27,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the demo: embedded broker, SQLite, the Helsinki demo city,
+    /// simulators and the dashboard on http://localhost:8080.
+    Demo(run::DemoArgs),
+    /// Run the server as configured (`--config FILE`, `CITYBRAIN__*` variables).
+    Serve(run::ServeArgs),
+    /// Check a configuration file without starting anything.
+    CheckConfig(run::CheckArgs),
+    /// Import a city (OpenStreetMap, GeoJSON).
+    #[command(subcommand)]
+    Import(import::Cmd),
+    /// Run the demo city's gateway simulators against a broker.
+    Simulate(simulate::SimArgs),
     /// Traffic engine: run scenarios on SUMO, CityFlow or twin networks.
     #[command(subcommand)]
     Traffic(traffic::Cmd),
@@ -57,6 +70,11 @@ pub fn init_tracing(json: bool) {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(a) => run::demo(a),
+        Command::Serve(a) => run::serve(a),
+        Command::CheckConfig(a) => run::check(a),
+        Command::Import(cmd) => import::run(cmd),
+        Command::Simulate(a) => simulate::run(a),
         Command::Traffic(cmd) => traffic::run(cmd),
         Command::Community(cmd) => community::run(cmd),
         Command::Energy(cmd) => energy::run(cmd),

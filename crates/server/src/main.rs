@@ -1,7 +1,16 @@
 //! The `citybrain` binary: one process that wires the adapters around the twin,
 //! and the command-line entry points of the engines.
 
+mod app;
+mod city;
 mod cli;
+mod clock;
+mod config;
+mod layered;
+mod secrets;
+mod telemetry;
+mod twin_task;
+mod writer;
 
 use clap::Parser as _;
 
