@@ -276,12 +276,11 @@ fn read_network(dir: &Path) -> anyhow::Result<Network> {
     let mut tables = BTreeMap::new();
     for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let p = e?.path();
-        if p.extension().is_some_and(|x| x == "csv") {
-            if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
-                let text = std::fs::read_to_string(&p)
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                tables.insert(stem.to_string(), text);
-            }
+        let stem = p.file_stem().and_then(|s| s.to_str());
+        if let (true, Some(stem)) = (p.extension().is_some_and(|x| x == "csv"), stem) {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            tables.insert(stem.to_string(), text);
         }
     }
     Network::from_csv_tables(&tables)
