@@ -54,6 +54,12 @@ struct StreamState {
     rng: ChaCha8Rng,
     /// continuous time of the next arrival, ms
     t: f64,
+    /// the next arrival's REPORTED time, whole ms
+    next_report: u64,
+    /// the dispatch delay when it is the same for every job of the stream:
+    /// then the stream's event fires at the dispatch (REPORTED + delay, capped
+    /// at the horizon) and no separate dispatch event is needed
+    fixed_dispatch: Option<u64>,
 }
 
 impl StreamState {
@@ -61,6 +67,8 @@ impl StreamState {
         Self {
             rng: fork(master),
             t: 0.0,
+            next_report: 0,
+            fixed_dispatch: None,
         }
     }
 }
@@ -196,9 +204,17 @@ impl CityModel {
             events: 0,
         };
         for (s, st) in streams.iter_mut().enumerate() {
+            let kind = &model.c.kinds[model.c.streams[s].kind as usize];
+            st.fixed_dispatch = match kind.dispatch {
+                crate::spec::Dist::None => Some(0),
+                crate::spec::Dist::Fixed(ms) => Some(crate::spec::to_ms(ms)),
+                _ => None,
+            };
             let s = u32::try_from(s).expect("streams indexed by u32");
             if let Some(at) = next_arrival(&model.c, s, st) {
-                sched.schedule(SimTime(at), ModelEvent::Arrive(s));
+                st.next_report = at;
+                let fire = Self::fire_time(st, at, model.c.horizon_ms);
+                sched.schedule(SimTime(fire), ModelEvent::Arrive(s));
             }
         }
         model.streams = streams;
@@ -279,6 +295,13 @@ impl CityModel {
         let j = &mut self.jobs[job as usize];
         j.started = now;
         sched.schedule(SimTime(now + j.service), ModelEvent::Finish(job));
+    }
+
+    /// When a stream's event for an arrival reported at `at` fires: at the
+    /// report, or at the dispatch for a fixed delay (capped at the horizon).
+    fn fire_time(st: &StreamState, at: u64, horizon: u64) -> u64 {
+        st.fixed_dispatch
+            .map_or(at, |d| at.saturating_add(d).min(horizon))
     }
 
     fn submit(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
@@ -407,12 +430,21 @@ impl Engine for CityModel {
         self.events += 1;
         match event {
             ModelEvent::Arrive(s) => {
-                let job = self.new_job(now, s, None, None);
-                let next = next_arrival(&self.c, s, &mut self.streams[s as usize]);
-                if let Some(at) = next {
-                    sched.schedule(SimTime(at.max(now)), ModelEvent::Arrive(s));
+                let reported = self.streams[s as usize].next_report;
+                let job = self.new_job(reported, s, None, None);
+                let st = &mut self.streams[s as usize];
+                if let Some(at) = next_arrival(&self.c, s, st) {
+                    st.next_report = at;
+                    let fire = Self::fire_time(st, at, self.c.horizon_ms).max(now);
+                    sched.schedule(SimTime(fire), ModelEvent::Arrive(s));
                 }
-                self.submit(now, job, sched);
+                // a fixed-delay job reported just before the horizon whose
+                // dispatch falls after it stays undispatched
+                if self.jobs[job as usize].dispatched <= now
+                    || self.streams[s as usize].fixed_dispatch.is_none()
+                {
+                    self.submit(now, job, sched);
+                }
             }
             ModelEvent::Replay(i) => {
                 let (stream, _, service, channel) = self.c.replay[i as usize];
