@@ -6,7 +6,7 @@ mod geojson;
 mod osm;
 mod rings;
 
-pub use self::geojson::geojson;
+pub use self::geojson::{geojson, geometry};
 pub use osm::{OsmImport, OsmOptions, OsmPlace, OsmStats, osm};
 
 use domain::EntityId;

@@ -93,6 +93,16 @@ pub fn geojson(text: &str) -> Result<Vec<Entity>, ImportError> {
     Ok(out)
 }
 
+/// Reads one GeoJSON geometry (as written by
+/// [`export::geometry`](crate::export::geometry), e.g. from a store's
+/// geometry column).
+pub fn geometry(text: &str) -> Result<Geometry<f64>, ImportError> {
+    let g: geojson::Geometry = text
+        .parse()
+        .map_err(|e: geojson::Error| ImportError::Json(e.to_string()))?;
+    Geometry::try_from(&g).map_err(|e| ImportError::Json(e.to_string()))
+}
+
 fn bad(key: &str, v: &JsonValue, reason: impl Into<String>) -> FeatureError {
     let mut value = v.to_string();
     value.truncate(80);

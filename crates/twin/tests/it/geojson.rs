@@ -200,6 +200,31 @@ fn every_kind_round_trips_through_export_and_import() {
 }
 
 #[test]
+fn an_entity_round_trips_through_store_columns() {
+    // what a store keeps: id, kind, geometry as GeoJSON text, attrs as JSON
+    let city = testkit::twin::small_city(4);
+    for e in &city.entities {
+        let geometry = twin::export::geometry(&e.geometry);
+        let attrs = serde_json::to_string(&e.attrs).unwrap();
+        let back = Entity::new(
+            e.id.clone(),
+            twin::import::geometry(&geometry).unwrap(),
+            serde_json::from_str(&attrs).unwrap(),
+        )
+        .unwrap();
+        let mut back = back;
+        back.name.clone_from(&e.name);
+        back.community.clone_from(&e.community);
+        back.tags.clone_from(&e.tags);
+        assert_close(e, &back);
+    }
+    assert!(matches!(
+        twin::import::geometry("{\"type\":\"Nope\"}"),
+        Err(ImportError::Json(_))
+    ));
+}
+
+#[test]
 fn osm_entities_round_trip_too() {
     let Some(pbf) = testkit::twin::helsinki_pbf() else {
         return;
