@@ -128,6 +128,15 @@ fn spawn(bin: &Path, dir: &Path, port: u16) -> Child {
     let conf = dir.join("mosquitto.conf");
     let data = dir.join("data");
     std::fs::create_dir_all(&data).expect("mosquitto data dir");
+    // Started as root, Mosquitto drops to its own user and then cannot write a
+    // root-owned folder: persistence would fail silently and a restart would
+    // lose every queued message.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777))
+            .expect("mosquitto data dir mode");
+    }
     std::fs::write(
         &conf,
         format!(
