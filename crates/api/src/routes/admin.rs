@@ -35,6 +35,7 @@ pub struct TokenInfo {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Holder's name (1-100 characters).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// Role.
     pub role: Role,
@@ -169,6 +170,7 @@ pub async fn revoke_token(
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     /// Page size (default 100, max 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Items to skip.
     pub offset: Option<u64>,

@@ -21,8 +21,10 @@ use crate::{ApiError, ApiResult, AppState, Permission, Problem};
 #[serde(deny_unknown_fields)]
 pub struct AlarmsQuery {
     /// `open`, `acknowledged`, `cleared` or `active` (open or acknowledged).
+    #[param(pattern = "^(open|acknowledged|cleared|active)$")]
     pub state: Option<String>,
     /// Page size (default 100, max 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Items to skip.
     pub offset: Option<u64>,

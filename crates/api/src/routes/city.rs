@@ -52,10 +52,13 @@ pub struct CellsQuery {
     /// `minLon,minLat,maxLon,maxLat`; absent = everywhere.
     pub bbox: Option<String>,
     /// H3 resolution (one of the twin's roll-up resolutions).
+    #[param(minimum = 0, maximum = 15)]
     pub res: u8,
     /// Metric name.
+    #[param(min_length = 1, max_length = 64, pattern = "^[a-z0-9_]+$")]
     pub metric: String,
     /// `geojson` (default) or `compact`.
+    #[param(pattern = "^(geojson|compact)$")]
     pub format: Option<String>,
 }
 
@@ -113,59 +116,141 @@ pub async fn cells(
         .find(|i| i.name == q.metric)
         .map(|i| i.unit.symbol());
     match q.format.as_deref().unwrap_or("geojson") {
-        "compact" => {
-            let rows: Vec<Value> = cells
-                .iter()
-                .filter_map(|c| {
-                    let w = live_window(c);
-                    Some(json!([
-                        c.cell.to_string(),
-                        w.mean()?,
-                        w.count(),
-                        w.min()?,
-                        w.max()?,
-                        w.last()?.0
-                    ]))
-                })
-                .collect();
-            Ok(Json(json!({"res": q.res, "metric": q.metric, "unit": unit, "as_of": t.as_of().0, "cells": rows})).into_response())
-        }
-        "geojson" => {
-            let features: Vec<Value> = cells
-                .iter()
-                .map(|c| {
-                    let boundary: Vec<[f64; 2]> = {
-                        let b = c.cell.boundary();
-                        let mut v: Vec<[f64; 2]> = b.iter().map(|ll| [ll.lng(), ll.lat()]).collect();
-                        if let Some(first) = v.first().copied() {
-                            v.push(first);
-                        }
-                        v
-                    };
-                    let w = live_window(c);
-                    json!({
-                        "type": "Feature",
-                        "id": c.cell.to_string(),
-                        "geometry": {"type": "Polygon", "coordinates": [boundary]},
-                        "properties": {
-                            "cell": c.cell.to_string(), "res": q.res, "metric": q.metric, "unit": unit,
-                            "count": w.count(), "mean": w.mean(), "min": w.min(), "max": w.max(),
-                            "last": w.last().map(|l| l.0), "last_ts": w.last().map(|l| l.1.0),
-                            "total_count": c.total.count(),
-                        }
-                    })
-                })
-                .collect();
-            Ok((
-                [(header::CONTENT_TYPE, "application/geo+json")],
-                Json(json!({"type": "FeatureCollection", "features": features})),
-            )
-                .into_response())
-        }
+        "compact" => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            compact_json(q.res, &q.metric, unit, t.as_of().0, &cells),
+        )
+            .into_response()),
+        "geojson" => Ok((
+            [(header::CONTENT_TYPE, "application/geo+json")],
+            geojson_cells(q.res, &q.metric, unit, &cells),
+        )
+            .into_response()),
         other => Err(ApiError::BadRequestData(format!(
             "format {other:?} must be geojson or compact"
         ))),
     }
+}
+
+/// A JSON number (`null` when not finite).
+fn num(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    if v.is_finite() {
+        let _ = write!(out, "{v}");
+    } else {
+        out.push_str("null");
+    }
+}
+
+fn opt(out: &mut String, v: Option<f64>) {
+    match v {
+        Some(v) => num(out, v),
+        None => out.push_str("null"),
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The compact form `{res, metric, unit, as_of, cells: [[cell, mean, count,
+/// min, max, last], …]}`, written directly (the response of the live map's
+/// full reloads; tens of thousands of cells).
+pub fn compact_json(
+    res: u8,
+    metric: &str,
+    unit: Option<&str>,
+    as_of: i64,
+    cells: &[twin::CellAggregate],
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(96 + cells.len() * 64);
+    let _ = write!(
+        out,
+        "{{\"res\":{res},\"metric\":{},\"unit\":{},\"as_of\":{as_of},\"cells\":[",
+        json_str(metric),
+        unit.map_or_else(|| "null".to_owned(), json_str)
+    );
+    let mut first = true;
+    for c in cells {
+        let w = live_window(c);
+        let (Some(mean), Some(min), Some(max), Some(last)) = (w.mean(), w.min(), w.max(), w.last())
+        else {
+            continue;
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let _ = write!(out, "[\"{}\",", c.cell);
+        num(&mut out, mean);
+        let _ = write!(out, ",{},", w.count());
+        num(&mut out, min);
+        out.push(',');
+        num(&mut out, max);
+        out.push(',');
+        num(&mut out, last.0);
+        out.push(']');
+    }
+    out.push_str("]}");
+    out
+}
+
+/// The cells as a GeoJSON FeatureCollection of hexagons, written directly.
+pub fn geojson_cells(
+    res: u8,
+    metric: &str,
+    unit: Option<&str>,
+    cells: &[twin::CellAggregate],
+) -> String {
+    use std::fmt::Write;
+    let metric = json_str(metric);
+    let unit = unit.map_or_else(|| "null".to_owned(), json_str);
+    let mut out = String::with_capacity(64 + cells.len() * 520);
+    out.push_str("{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"type\":\"Feature\",\"id\":\"{0}\",\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[",
+            c.cell
+        );
+        let b = c.cell.boundary();
+        for ll in b.iter().chain(b.iter().take(1)) {
+            out.push('[');
+            num(&mut out, ll.lng());
+            out.push(',');
+            num(&mut out, ll.lat());
+            out.push_str("],");
+        }
+        out.pop();
+        let w = live_window(c);
+        let _ = write!(
+            out,
+            "]]}},\"properties\":{{\"cell\":\"{}\",\"res\":{res},\"metric\":{metric},\"unit\":{unit},\"count\":{},\"mean\":",
+            c.cell,
+            w.count()
+        );
+        opt(&mut out, w.mean());
+        out.push_str(",\"min\":");
+        opt(&mut out, w.min());
+        out.push_str(",\"max\":");
+        opt(&mut out, w.max());
+        out.push_str(",\"last\":");
+        opt(&mut out, w.last().map(|l| l.0));
+        out.push_str(",\"last_ts\":");
+        match w.last() {
+            Some((_, ts)) => {
+                let _ = write!(out, "{}", ts.0);
+            }
+            None => out.push_str("null"),
+        }
+        let _ = write!(out, ",\"total_count\":{}}}}}", c.total.count());
+    }
+    out.push_str("]}");
+    out
 }
 
 /// The window shown live: the current one once it has data, else the
@@ -184,12 +269,14 @@ pub fn live_window(c: &twin::CellAggregate) -> &twin::Stats {
 #[serde(deny_unknown_fields)]
 pub struct CellHistoryQuery {
     /// Metric.
+    #[param(min_length = 1, max_length = 64, pattern = "^[a-z0-9_]+$")]
     pub metric: String,
     /// Start (RFC 3339 or epoch ms); default `to` minus 6 hours.
     pub from: Option<String>,
     /// End, exclusive; default now.
     pub to: Option<String>,
     /// `minute` (default) or `hour`.
+    #[param(pattern = "^(minute|hour)$")]
     pub rollup: Option<String>,
 }
 

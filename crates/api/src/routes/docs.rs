@@ -4,8 +4,10 @@
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response as DocResponse, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, Tag};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Tag};
 
 /// Title, version, description, tags and the bearer scheme around the paths
 /// collected from the handlers.
@@ -50,6 +52,7 @@ pub fn document(paths: OpenApi) -> OpenApi {
         ),
         ("ngsi-ld", "NGSI-LD (ETSI GS CIM 009) core subset"),
     ];
+    add_common_responses(&mut doc);
     doc.tags = Some(
         tags.iter()
             .map(|(n, d)| {
@@ -60,6 +63,52 @@ pub fn document(paths: OpenApi) -> OpenApi {
             .collect(),
     );
     doc
+}
+
+fn problem(desc: &str) -> DocResponse {
+    ResponseBuilder::new()
+        .description(desc)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// Documents the responses every guarded operation can give besides its
+/// own (the middleware's): 400, 401, 429, 503, and 403/413/415 on writes.
+fn add_common_responses(doc: &mut OpenApi) {
+    for (path, item) in &mut doc.paths.paths {
+        if matches!(path.as_str(), "/health" | "/ready" | "/metrics") {
+            continue;
+        }
+        let ops = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+        ];
+        for (op, write) in ops {
+            let Some(op) = op else { continue };
+            let r = &mut op.responses.responses;
+            let mut add = |code: &str, desc: &str| {
+                r.entry(code.to_owned())
+                    .or_insert_with(|| RefOr::T(problem(desc)));
+            };
+            add("400", "Invalid request: query, path or body");
+            add("401", "Missing or invalid bearer token");
+            add("429", "Rate limited; see Retry-After");
+            add("503", "Database unavailable, or the request timed out");
+            if write {
+                add("403", "The token's role or scope does not allow it");
+                add("413", "Body larger than the limit");
+                add("415", "Unsupported Content-Type");
+            }
+        }
+    }
 }
 
 /// `GET /openapi.json`.

@@ -34,6 +34,7 @@ pub struct IncidentsQuery {
     /// Reported before.
     pub to: Option<String>,
     /// Page size (default 200, max 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Items to skip.
     pub offset: Option<u64>,
@@ -115,10 +116,13 @@ pub async fn get_one(
 pub struct NewIncidentBody {
     /// Type (category): `pothole`, `flooding`, ...
     #[serde(rename = "type")]
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub kind: String,
     /// Short title.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub title: String,
     /// `P1` ... `P4`.
+    #[schema(pattern = "^P[1-4]$")]
     pub priority: String,
     /// Community id; derived from `location` when absent.
     #[serde(default)]
@@ -213,6 +217,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     /// `dispatch`, `start`, `resolve`, `close`, `escalate` or `reopen`.
+    #[schema(pattern = "^(dispatch|start|resolve|close|escalate|reopen)$")]
     pub action: String,
     /// Team (dispatch).
     #[serde(default)]

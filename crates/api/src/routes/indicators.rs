@@ -21,6 +21,7 @@ use crate::{ApiError, ApiResult, AppState, Permission, Problem};
 #[serde(deny_unknown_fields)]
 pub struct IndicatorsQuery {
     /// Builtin profile: `six-pillar` (default), `gbt-33356`, `iso-37122-live`.
+    #[param(pattern = "^(six-pillar|gbt-33356|iso-37122-live)$")]
     pub profile: Option<String>,
 }
 
@@ -49,6 +50,7 @@ pub async fn scores(
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Most points (default 96, max one week of minutes).
+    #[param(minimum = 1, maximum = 10080)]
     pub limit: Option<u32>,
 }
 

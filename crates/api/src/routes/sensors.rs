@@ -24,8 +24,12 @@ pub struct SensorsQuery {
     /// `minLon,minLat,maxLon,maxLat`; absent = everywhere.
     pub bbox: Option<String>,
     /// Sensor kind (`air_quality`, `traffic_detector`, ...).
+    #[param(
+        pattern = "^(traffic_detector|air_quality|energy_meter|pv_inverter|water_level|event_reporter|other)$"
+    )]
     pub kind: Option<String>,
     /// `online`, `stale`, `offline` or `unseen`.
+    #[param(pattern = "^(online|stale|offline|unseen)$")]
     pub status: Option<String>,
 }
 
@@ -164,12 +168,14 @@ pub struct ObservationsQuery {
     /// H3 cell (hex): roll-ups merged over the sensors located in it.
     pub cell: Option<String>,
     /// Metric.
+    #[param(min_length = 1, max_length = 64, pattern = "^[a-z0-9_]+$")]
     pub metric: String,
     /// Start (RFC 3339 or epoch ms); default `to` minus one hour.
     pub from: Option<String>,
     /// End, exclusive (RFC 3339 or epoch ms); default now.
     pub to: Option<String>,
     /// `raw` (default for sensors), `minute` or `hour`.
+    #[param(pattern = "^(raw|minute|hour)$")]
     pub rollup: Option<String>,
     /// Most points (default 10,000, max 100,000).
     pub limit: Option<u32>,
