@@ -7,6 +7,9 @@
 //! - `raw_multi_row` (SQLite) / `raw_unnest` (PostgreSQL): one bare insert of
 //!   the same rows into an identical table (same keys and indexes), no
 //!   roll-ups: the floor of the adapter's approach.
+//! - `hash_key_multi_row` / `hash_key_unnest`: the same bare insert into the
+//!   layout before migration 0003 (hash primary key `obs_key` plus an index on
+//!   the natural key), to show what the change of key does to the floor.
 //! - `raw_single_row`: one prepared INSERT per row in one transaction, what a
 //!   naive writer does.
 //! - `copy` (PostgreSQL): `COPY ... FROM STDIN` into the identical table, the
@@ -32,11 +35,21 @@ use tokio::runtime::Runtime;
 const SENSORS: usize = 1000;
 const SIZES: [usize; 2] = [1_000, 10_000];
 
+/// The peers' table: the layout of `observations` (natural primary key, index
+/// on time; SQLite appends `WITHOUT ROWID`, as migration 0003 does).
 const RAW_TABLE: &str = "CREATE TABLE bench_raw (
+    sensor_id TEXT NOT NULL, metric TEXT NOT NULL, ts_ms BIGINT NOT NULL,
+    value DOUBLE PRECISION NOT NULL, PRIMARY KEY (sensor_id, metric, ts_ms))";
+const RAW_INDEX: &str = "CREATE INDEX bench_raw_ts ON bench_raw (ts_ms)";
+
+/// The layout before migration 0003: the 63-bit hash `obs_key` as primary key
+/// plus an index on the natural key, kept as a peer to show what the change
+/// of key costs or saves.
+const HASH_TABLE: &str = "CREATE TABLE bench_hash (
     obs_key BIGINT PRIMARY KEY NOT NULL, sensor_id TEXT NOT NULL, metric TEXT NOT NULL,
     ts_ms BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL);
-CREATE INDEX bench_raw_series ON bench_raw (sensor_id, metric, ts_ms);
-CREATE INDEX bench_raw_ts ON bench_raw (ts_ms);";
+CREATE INDEX bench_hash_series ON bench_hash (sensor_id, metric, ts_ms);
+CREATE INDEX bench_hash_ts ON bench_hash (ts_ms);";
 
 fn sensors() -> Vec<SensorSpec> {
     (0..SENSORS)
@@ -80,10 +93,9 @@ async fn raw_single_sqlite(c: &mut SqliteConnection, rows: &[Observation]) {
     let mut tx = c.begin().await.unwrap();
     for o in rows {
         sqlx::query(
-            "INSERT INTO bench_raw (obs_key, sensor_id, metric, ts_ms, value) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO bench_raw (sensor_id, metric, ts_ms, value) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
-        .bind(o.key().0)
         .bind(o.sensor.as_str())
         .bind(o.metric.as_str())
         .bind(o.ts.0)
@@ -99,7 +111,25 @@ async fn raw_multi_sqlite(c: &mut SqliteConnection, rows: &[Observation]) {
     let mut tx = c.begin().await.unwrap();
     for part in rows.chunks(1000) {
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO bench_raw (obs_key, sensor_id, metric, ts_ms, value) ",
+            "INSERT INTO bench_raw (sensor_id, metric, ts_ms, value) ",
+        );
+        qb.push_values(part, |mut b, o| {
+            b.push_bind(o.sensor.as_str())
+                .push_bind(o.metric.as_str())
+                .push_bind(o.ts.0)
+                .push_bind(o.value);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        qb.build().execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn hash_key_multi_sqlite(c: &mut SqliteConnection, rows: &[Observation]) {
+    let mut tx = c.begin().await.unwrap();
+    for part in rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO bench_hash (obs_key, sensor_id, metric, ts_ms, value) ",
         );
         qb.push_values(part, |mut b, o| {
             b.push_bind(o.key().0)
@@ -118,10 +148,9 @@ async fn raw_single_pg(c: &mut PgConnection, rows: &[Observation]) {
     let mut tx = c.begin().await.unwrap();
     for o in rows {
         sqlx::query(
-            "INSERT INTO bench_raw (obs_key, sensor_id, metric, ts_ms, value) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO bench_raw (sensor_id, metric, ts_ms, value) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
-        .bind(o.key().0)
         .bind(o.sensor.as_str())
         .bind(o.metric.as_str())
         .bind(o.ts.0)
@@ -137,7 +166,26 @@ async fn raw_unnest_pg(c: &mut PgConnection, rows: &[Observation]) {
     let mut tx = c.begin().await.unwrap();
     for part in rows.chunks(1000) {
         sqlx::query(
-            "INSERT INTO bench_raw (obs_key, sensor_id, metric, ts_ms, value) \
+            "INSERT INTO bench_raw (sensor_id, metric, ts_ms, value) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(part.iter().map(|o| o.sensor.as_str()).collect::<Vec<_>>())
+        .bind(part.iter().map(|o| o.metric.as_str()).collect::<Vec<_>>())
+        .bind(part.iter().map(|o| o.ts.0).collect::<Vec<_>>())
+        .bind(part.iter().map(|o| o.value).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn hash_key_unnest_pg(c: &mut PgConnection, rows: &[Observation]) {
+    let mut tx = c.begin().await.unwrap();
+    for part in rows.chunks(1000) {
+        sqlx::query(
+            "INSERT INTO bench_hash (obs_key, sensor_id, metric, ts_ms, value) \
              SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::float8[]) \
              ON CONFLICT DO NOTHING",
         )
@@ -157,20 +205,11 @@ async fn copy_pg(c: &mut PgConnection, rows: &[Observation]) {
     use std::fmt::Write;
     let mut text = String::with_capacity(rows.len() * 48);
     for o in rows {
-        writeln!(
-            text,
-            "{}\t{}\t{}\t{}\t{}",
-            o.key().0,
-            o.sensor,
-            o.metric,
-            o.ts.0,
-            o.value
-        )
-        .unwrap();
+        writeln!(text, "{}\t{}\t{}\t{}", o.sensor, o.metric, o.ts.0, o.value).unwrap();
     }
     let mut tx = c.begin().await.unwrap();
     let mut copy = tx
-        .copy_in_raw("COPY bench_raw (obs_key, sensor_id, metric, ts_ms, value) FROM STDIN")
+        .copy_in_raw("COPY bench_raw (sensor_id, metric, ts_ms, value) FROM STDIN")
         .await
         .unwrap();
     copy.send(text.as_bytes()).await.unwrap();
@@ -244,10 +283,20 @@ fn store_benches(c: &mut Criterion, rt: &Runtime, label: &str, store: &Store, pe
         match peers {
             Peers::Sqlite(conn) => {
                 bench_peer!(g, rt, &ids, n, "raw_multi_row", conn, raw_multi_sqlite);
+                bench_peer!(
+                    g,
+                    rt,
+                    &ids,
+                    n,
+                    "hash_key_multi_row",
+                    conn,
+                    hash_key_multi_sqlite
+                );
                 bench_peer!(g, rt, &ids, n, "raw_single_row", conn, raw_single_sqlite);
             }
             Peers::Postgres(conn) => {
                 bench_peer!(g, rt, &ids, n, "raw_unnest", conn, raw_unnest_pg);
+                bench_peer!(g, rt, &ids, n, "hash_key_unnest", conn, hash_key_unnest_pg);
                 bench_peer!(g, rt, &ids, n, "copy", conn, copy_pg);
                 bench_peer!(g, rt, &ids, n, "raw_single_row", conn, raw_single_pg);
             }
@@ -288,7 +337,11 @@ fn benches(c: &mut Criterion) {
             .execute(&mut peer)
             .await
             .unwrap();
-        sqlx::raw_sql(RAW_TABLE).execute(&mut peer).await.unwrap();
+        let setup = format!("{RAW_TABLE} WITHOUT ROWID; {RAW_INDEX}; {HASH_TABLE}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
+            .execute(&mut peer)
+            .await
+            .unwrap();
     });
     let mut peers = Peers::Sqlite(peer);
     store_benches(c, &rt, "sqlite", &store, &mut peers);
@@ -312,7 +365,7 @@ fn benches(c: &mut Criterion) {
     rt.block_on(store.upsert_sensors(&sensors())).unwrap();
     let mut peer = rt.block_on(PgConnection::connect(&url)).unwrap();
     rt.block_on(async {
-        let setup = format!("SET search_path = {schema}; {RAW_TABLE}");
+        let setup = format!("SET search_path = {schema}; {RAW_TABLE}; {RAW_INDEX}; {HASH_TABLE}");
         sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
             .execute(&mut peer)
             .await

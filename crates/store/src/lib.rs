@@ -6,7 +6,7 @@
 //! The writer hands [`Store::insert_batch`] one [`Batch`] per cycle. The batch
 //! is written in one transaction; when the call returns `Ok` it is durable and
 //! the MQTT messages it came from can be acknowledged. Redelivered observations
-//! are recognised by their idempotency key and stored once, and roll-ups are
+//! are recognised by their natural key and stored once, and roll-ups are
 //! computed only from the rows actually inserted, so a redelivery changes
 //! nothing. When the database is unreachable the error is
 //! [retryable](Error::is_retryable): the writer stops acknowledging and the
@@ -15,9 +15,12 @@
 //! # Terminology
 //! - **Batch**: what one writer cycle stores atomically: observations, dead
 //!   letters, event reports, status changes and auto-provisioned sensors.
-//! - **Idempotency key**: [`domain::ObsKey`], a hash of sensor, metric and
-//!   timestamp; the primary key of `observations`.
-//! - **Duplicate**: an observation whose key is already stored (a redelivery).
+//! - **Natural key**: `(sensor, metric, timestamp)`, the primary key of
+//!   `observations`. Two observations are the same observation exactly when
+//!   their natural keys are equal. [`domain::ObsKey`], a 63-bit hash of it, is
+//!   not a key here: two different observations can share a hash.
+//! - **Duplicate**: an observation whose natural key is already stored (a
+//!   redelivery), or repeated earlier in the same batch.
 //! - **Roll-up**: count, sum, min, max and last value of one sensor's metric
 //!   over a minute or an hour bucket; per-cell roll-ups merge the sensors
 //!   located in an H3 cell.

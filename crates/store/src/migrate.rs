@@ -24,6 +24,12 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_ops.sql"),
         include_str!("../migrations/postgres/0002_ops.sql"),
     ),
+    (
+        3,
+        "natural_key",
+        include_str!("../migrations/sqlite/0003_natural_key.sql"),
+        include_str!("../migrations/postgres/0003_natural_key.sql"),
+    ),
 ];
 
 fn build(pick: impl Fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

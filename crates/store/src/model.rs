@@ -18,8 +18,8 @@ use domain::{
 /// [`Store::insert_batch`]: crate::Store::insert_batch
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
-    /// Validated observations. Redelivered ones (same [`domain::ObsKey`]) are
-    /// skipped, also within the batch (the first one wins).
+    /// Validated observations. Redelivered ones (same sensor, metric and
+    /// timestamp) are skipped, also within the batch (the first one wins).
     pub observations: Vec<Observation>,
     /// Rejected messages, stored as they are (dead letters are at-least-once).
     pub dead_letters: Vec<DeadLetter>,
@@ -48,8 +48,8 @@ impl Batch {
 pub struct BatchStats {
     /// Observations stored for the first time.
     pub observations_new: u64,
-    /// Observations skipped because their key was already stored (or repeated
-    /// in the batch).
+    /// Observations skipped because their natural key was already stored (or
+    /// repeated in the batch).
     pub observations_duplicate: u64,
     /// Events stored for the first time.
     pub events_new: u64,

@@ -16,36 +16,34 @@ pub(crate) const JSON_CLOSE: &str = " AS JSONB)";
 
 crate::sql::common_ops!(Postgres, PgPool, PgConnection);
 
-/// Inserts `(key, observation)` rows, skipping stored keys; returns the keys
-/// actually inserted.
-pub(crate) async fn insert_observations(
+/// Inserts observations (sorted and unique by natural key), skipping those
+/// already stored; returns the ones actually inserted.
+pub(crate) async fn insert_observations<'a>(
     conn: &mut PgConnection,
-    rows: &[(i64, &Observation)],
+    rows: &[&'a Observation],
     chunk: usize,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let mut out = Vec::with_capacity(rows.len());
+) -> Result<Vec<&'a Observation>, Error> {
+    let mut new = Vec::with_capacity(rows.len());
     for part in rows.chunks(chunk.max(1)) {
-        let keys: Vec<i64> = part.iter().map(|(k, _)| *k).collect();
-        let sensors: Vec<&str> = part.iter().map(|(_, o)| o.sensor.as_str()).collect();
-        let metrics: Vec<&str> = part.iter().map(|(_, o)| o.metric.as_str()).collect();
-        let ts: Vec<i64> = part.iter().map(|(_, o)| o.ts.0).collect();
-        let values: Vec<f64> = part.iter().map(|(_, o)| o.value).collect();
-        out.extend(
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO observations (obs_key, sensor_id, metric, ts_ms, value) \
-                 SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::float8[]) \
-                 ON CONFLICT (obs_key) DO NOTHING RETURNING obs_key",
-            )
-            .bind(keys)
-            .bind(sensors)
-            .bind(metrics)
-            .bind(ts)
-            .bind(values)
-            .fetch_all(&mut *conn)
-            .await?,
-        );
+        let sensors: Vec<&str> = part.iter().map(|o| o.sensor.as_str()).collect();
+        let metrics: Vec<&str> = part.iter().map(|o| o.metric.as_str()).collect();
+        let ts: Vec<i64> = part.iter().map(|o| o.ts.0).collect();
+        let values: Vec<f64> = part.iter().map(|o| o.value).collect();
+        let returned = sqlx::query(
+            "INSERT INTO observations (sensor_id, metric, ts_ms, value) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
+             ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING RETURNING sensor_id, metric, ts_ms",
+        )
+        .bind(sensors)
+        .bind(metrics)
+        .bind(ts)
+        .bind(values)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(q("insert_batch"))?;
+        pick_inserted(part, &returned, &mut new)?;
     }
-    Ok(out)
+    Ok(new)
 }
 
 macro_rules! rollup_upsert {

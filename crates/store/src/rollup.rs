@@ -1,9 +1,10 @@
 //! Roll-up arithmetic done in Rust, so both backends compute the same thing:
-//! batch de-duplication, per-bucket aggregation of the rows a batch actually
-//! inserted, and merging partial aggregates (the upsert rule and the per-cell
-//! query use the same [`Agg::merge`]).
+//! batch de-duplication on the natural key, matching the keys an insert
+//! returned to the batch's rows, per-bucket aggregation of the rows a batch
+//! actually inserted, and merging partial aggregates (the upsert rule and the
+//! per-cell query use the same [`Agg::merge`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use domain::{Observation, Timestamp};
 
@@ -61,20 +62,31 @@ impl Agg {
 /// Key of a roll-up row: sensor, metric, bucket start (ms).
 pub(crate) type RollupKey<'a> = (&'a str, &'a str, i64);
 
-/// Drops repeated keys (the first occurrence wins) and sorts by key, so that
-/// concurrent writers lock index entries in the same order.
-pub(crate) fn dedup_sorted(observations: &[Observation]) -> Vec<(i64, &Observation)> {
-    // HashSet only for membership; the output order comes from the sort below.
-    let mut seen = HashSet::with_capacity(observations.len());
-    let mut rows: Vec<(i64, &Observation)> = observations
-        .iter()
-        .filter_map(|o| {
-            let k = o.key().0;
-            seen.insert(k).then_some((k, o))
-        })
-        .collect();
-    rows.sort_unstable_by_key(|(k, _)| *k);
+/// The natural key of an observation, `(sensor, metric, ts_ms)`: the primary
+/// key of the `observations` table and what makes two observations the same.
+pub(crate) type NaturalKey<'a> = (&'a str, &'a str, i64);
+
+/// The natural key of `o`.
+pub(crate) fn natural_key(o: &Observation) -> NaturalKey<'_> {
+    (o.sensor.as_str(), o.metric.as_str(), o.ts.0)
+}
+
+/// Drops repeated natural keys (the first occurrence wins) and sorts by key,
+/// so that concurrent writers lock index entries in the same order and
+/// [`position`] can binary-search the result.
+pub(crate) fn dedup_sorted(observations: &[Observation]) -> Vec<&Observation> {
+    let mut rows: Vec<&Observation> = observations.iter().collect();
+    // A stable sort keeps equal keys in input order, so `dedup_by_key` keeps
+    // the first copy.
+    rows.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    rows.dedup_by_key(|o| natural_key(o));
     rows
+}
+
+/// The index of the row of `sorted` (sorted and unique by natural key, as
+/// [`dedup_sorted`] returns) whose natural key is `key`.
+pub(crate) fn position(sorted: &[&Observation], key: NaturalKey<'_>) -> Option<usize> {
+    sorted.binary_search_by(|o| natural_key(o).cmp(&key)).ok()
 }
 
 /// Aggregates observations into buckets of `res`, in key order.
@@ -120,6 +132,8 @@ pub(crate) fn merge_buckets(rows: impl IntoIterator<Item = (i64, Agg)>) -> Vec<R
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use domain::{Metric, SensorId};
     use proptest::prelude::*;
 
@@ -163,12 +177,47 @@ mod tests {
 
     #[test]
     fn repeated_keys_in_a_batch_are_kept_once_first_wins() {
-        let rows = [obs("a", 1, 1.0), obs("b", 1, 2.0), obs("a", 1, 3.0)];
+        let rows = [
+            obs("b", 1, 2.0),
+            obs("a", 1, 1.0),
+            obs("a", 2, 4.0),
+            obs("a", 1, 3.0),
+            obs("b", 1, 5.0),
+        ];
+        let d = dedup_sorted(&rows);
+        let got: Vec<(&str, i64, f64)> = d
+            .iter()
+            .map(|o| (o.sensor.as_str(), o.ts.0, o.value))
+            .collect();
+        assert_eq!(got, [("a", 1, 1.0), ("a", 2, 4.0), ("b", 1, 2.0)]);
+        assert_eq!(position(&d, ("a", "flow", 2)), Some(1));
+        assert_eq!(position(&d, ("b", "flow", 1)), Some(2));
+        assert_eq!(position(&d, ("a", "flow", 3)), None);
+        assert_eq!(position(&d, ("a", "speed", 1)), None);
+    }
+
+    /// Two different observations with the same `domain::ObsKey` (the pair
+    /// of `tests/it/support.rs`, found by a collision search).
+    fn colliding_pair() -> (Observation, Observation) {
+        (
+            obs("det-7nNkTyL4cTG", 1_767_225_600_000, 10.0),
+            obs("det-cHeHGYidgmB", 1_767_225_600_000, 20.0),
+        )
+    }
+
+    #[test]
+    fn observations_whose_hashes_collide_are_both_kept() {
+        // Two different observations with the same domain::ObsKey (a 63-bit
+        // FNV-1a collision): the natural key tells them apart.
+        let (a, b) = colliding_pair();
+        assert_eq!(a.key(), b.key());
+        let rows = [a.clone(), b.clone(), a.clone()];
         let d = dedup_sorted(&rows);
         assert_eq!(d.len(), 2);
-        let a = d.iter().find(|(_, o)| o.sensor.as_str() == "a").unwrap();
-        assert_eq!(a.1.value, 1.0);
-        assert!(d.windows(2).all(|w| w[0].0 < w[1].0));
+        for o in [&a, &b] {
+            let i = position(&d, natural_key(o)).unwrap();
+            assert_eq!(d[i], o);
+        }
     }
 
     #[test]

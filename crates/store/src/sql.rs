@@ -48,15 +48,7 @@ macro_rules! common_ops {
                 stats.sensors_provisioned = write_sensors(conn, &provisioned, true, chunk).await?;
             }
             if !rows.is_empty() {
-                let mut inserted = insert_observations(conn, &rows, chunk)
-                    .await
-                    .map_err(q(OP))?;
-                inserted.sort_unstable();
-                let new: Vec<&Observation> = rows
-                    .iter()
-                    .filter(|(k, _)| inserted.binary_search(k).is_ok())
-                    .map(|(_, o)| *o)
-                    .collect();
+                let new = insert_observations(conn, &rows, chunk).await?;
                 stats.observations_new = new.len() as u64;
                 stats.observations_duplicate =
                     batch.observations.len() as u64 - stats.observations_new;
@@ -91,6 +83,30 @@ macro_rules! common_ops {
             }
             tx.commit().await.map_err(q(OP))?;
             Ok(stats)
+        }
+
+        /// Appends to `new` the rows of `part` (sorted and unique by natural
+        /// key) that an insert returned, in `part`'s order, whatever order the
+        /// database returned them in. A returned key that matches no row
+        /// fails the batch rather than leave the roll-ups short.
+        fn pick_inserted<'a>(
+            part: &[&'a Observation],
+            returned: &[<$DB as sqlx::Database>::Row],
+            new: &mut Vec<&'a Observation>,
+        ) -> Result<(), Error> {
+            const OP: &str = "insert_batch";
+            let mut hit = vec![false; part.len()];
+            for r in returned {
+                let sensor: &str = r.try_get(0).map_err(q(OP))?;
+                let metric: &str = r.try_get(1).map_err(q(OP))?;
+                let ts: i64 = r.try_get(2).map_err(q(OP))?;
+                let i = rollup::position(part, (sensor, metric, ts)).ok_or_else(|| {
+                    Error::corrupt("inserted observation key", format!("{sensor} {metric} {ts}"))
+                })?;
+                hit[i] = true;
+            }
+            new.extend(part.iter().zip(hit).filter(|(_, h)| *h).map(|(o, _)| *o));
+            Ok(())
         }
 
         /// Inserts sensors (and their gateways when missing). `provisioned`:
@@ -728,8 +744,8 @@ macro_rules! common_ops {
             if let Some(cut) = raw_before {
                 loop {
                     let n = sqlx::query(
-                        "DELETE FROM observations WHERE obs_key IN \
-                         (SELECT obs_key FROM observations WHERE ts_ms < $1 LIMIT $2)",
+                        "DELETE FROM observations WHERE (sensor_id, metric, ts_ms) IN \
+                         (SELECT sensor_id, metric, ts_ms FROM observations WHERE ts_ms < $1 LIMIT $2)",
                     )
                     .bind(cut)
                     .bind(slice)

@@ -16,29 +16,35 @@ pub(crate) const JSON_CLOSE: &str = ")";
 
 crate::sql::common_ops!(Sqlite, SqlitePool, SqliteConnection);
 
-/// Inserts `(key, observation)` rows, skipping stored keys; returns the keys
-/// actually inserted.
-pub(crate) async fn insert_observations(
+/// Inserts observations (sorted and unique by natural key), skipping those
+/// already stored; returns the ones actually inserted.
+pub(crate) async fn insert_observations<'a>(
     conn: &mut SqliteConnection,
-    rows: &[(i64, &Observation)],
+    rows: &[&'a Observation],
     chunk: usize,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let mut out = Vec::with_capacity(rows.len());
-    for part in rows.chunks(rows_per_statement(chunk, 5)) {
+) -> Result<Vec<&'a Observation>, Error> {
+    let mut new = Vec::with_capacity(rows.len());
+    for part in rows.chunks(rows_per_statement(chunk, 4)) {
         let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO observations (obs_key, sensor_id, metric, ts_ms, value) ",
+            "INSERT INTO observations (sensor_id, metric, ts_ms, value) ",
         );
-        qb.push_values(part, |mut b, (k, o)| {
-            b.push_bind(*k)
-                .push_bind(o.sensor.as_str())
+        qb.push_values(part, |mut b, o| {
+            b.push_bind(o.sensor.as_str())
                 .push_bind(o.metric.as_str())
                 .push_bind(o.ts.0)
                 .push_bind(o.value);
         });
-        qb.push(" ON CONFLICT (obs_key) DO NOTHING RETURNING obs_key");
-        out.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?);
+        qb.push(
+            " ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING RETURNING sensor_id, metric, ts_ms",
+        );
+        let returned = qb
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(q("insert_batch"))?;
+        pick_inserted(part, &returned, &mut new)?;
     }
-    Ok(out)
+    Ok(new)
 }
 
 const ROLLUP_UPSERT: &str = concat!(

@@ -112,8 +112,9 @@ impl Store {
 
     /// Writes a [`Batch`] in one transaction and returns what was new.
     ///
-    /// Observations are keyed by [`domain::ObsKey`] (`ON CONFLICT DO NOTHING`);
-    /// only the rows actually inserted feed the minute and hour roll-ups and the
+    /// Observations are keyed by their natural key `(sensor, metric, ts)`
+    /// (`ON CONFLICT DO NOTHING`; within the batch the first copy wins); only
+    /// the rows actually inserted feed the minute and hour roll-ups and the
     /// sensors' `last_seen` and counters, so a redelivered batch changes
     /// nothing. When this returns `Ok`, the batch is durable and the MQTT
     /// messages it came from may be acknowledged. On `Err`, nothing of the

@@ -10,6 +10,7 @@
 
 mod batch;
 mod failures;
+mod natural_key;
 mod ops;
 mod registry;
 mod rollups;

@@ -252,7 +252,9 @@ async fn incremental_rollups_match_brute_force_and_the_rebuild_over_many_batches
                         // quarter units keep every sum exact in f64
                         rng.next_below(4000) as f64 / 4.0,
                     );
-                    distinct.entry(o.key()).or_insert_with(|| o.clone());
+                    distinct
+                        .entry((o.sensor.clone(), o.metric.clone(), o.ts))
+                        .or_insert_with(|| o.clone());
                     batch.push(o);
                 }
                 all.extend(batch.clone());

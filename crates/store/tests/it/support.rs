@@ -200,3 +200,41 @@ impl Lcg {
         (self.0 >> 33) % n
     }
 }
+
+/// Two sensor ids whose observations of `flow` at [`COLLIDING_TS`] have the
+/// same `domain::ObsKey` (a collision of its 63-bit FNV-1a hash), found by a
+/// distinguished-point collision search over sensor ids `det-` + 11 characters
+/// after 5.2 × 10⁹ (about 2³²) hash evaluations.
+/// `natural_key::the_pair_really_collides` checks it.
+pub const COLLIDING_SENSORS: [&str; 2] = ["det-7nNkTyL4cTG", "det-cHeHGYidgmB"];
+/// The timestamp of the colliding pair: 2026-01-01T00:00:00Z.
+pub const COLLIDING_TS: i64 = 1_767_225_600_000;
+
+/// The two colliding observations, values 10 and 20.
+pub fn colliding_pair() -> (Observation, Observation) {
+    (
+        obs(COLLIDING_SENSORS[0], "flow", COLLIDING_TS, 10.0),
+        obs(COLLIDING_SENSORS[1], "flow", COLLIDING_TS, 20.0),
+    )
+}
+
+/// Registers the two sensors of [`COLLIDING_SENSORS`] (gateway `gw1`).
+pub async fn register_colliding(store: &Store) {
+    store
+        .upsert_sensors(&[
+            sensor(
+                COLLIDING_SENSORS[0],
+                "gw1",
+                SensorKind::TrafficDetector,
+                0.001,
+            ),
+            sensor(
+                COLLIDING_SENSORS[1],
+                "gw1",
+                SensorKind::TrafficDetector,
+                0.002,
+            ),
+        ])
+        .await
+        .unwrap();
+}
