@@ -21,6 +21,9 @@
 //!   not a key here: two different observations can share a hash.
 //! - **Duplicate**: an observation whose natural key is already stored (a
 //!   redelivery), or repeated earlier in the same batch.
+//! - **Running total**: the raw observations stored now, kept per sensor by
+//!   the batch and retention transactions themselves; what
+//!   [`Store::count_observations`] sums.
 //! - **Roll-up**: count, sum, min, max and last value of one sensor's metric
 //!   over a minute or an hour bucket; per-cell roll-ups merge the sensors
 //!   located in an H3 cell.

@@ -30,6 +30,12 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_natural_key.sql"),
         include_str!("../migrations/postgres/0003_natural_key.sql"),
     ),
+    (
+        4,
+        "stored_count",
+        include_str!("../migrations/sqlite/0004_stored_count.sql"),
+        include_str!("../migrations/postgres/0004_stored_count.sql"),
+    ),
 ];
 
 fn build(pick: impl Fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -94,8 +94,9 @@ pub(crate) async fn upsert_rollups(
     Ok(())
 }
 
-/// Adds new-row counts and last-seen times to `sensor_status`. The foreign key
-/// to `sensors` fails the batch for an unregistered sensor.
+/// Adds new-row counts (to the monotonic `obs_total` and to `obs_stored`) and
+/// last-seen times to `sensor_status`. The foreign key to `sensors` fails the
+/// batch for an unregistered sensor.
 pub(crate) async fn upsert_activity(
     conn: &mut PgConnection,
     act: &BTreeMap<&str, (i64, i64)>,
@@ -104,9 +105,10 @@ pub(crate) async fn upsert_activity(
     let rows: Vec<_> = act.iter().collect();
     for part in rows.chunks(chunk.max(1)) {
         sqlx::query(
-            "INSERT INTO sensor_status AS s (sensor_id, obs_total, last_seen_ms) \
-             SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[]) \
+            "INSERT INTO sensor_status AS s (sensor_id, obs_total, obs_stored, last_seen_ms) \
+             SELECT id, n, n, last FROM UNNEST($1::text[], $2::int8[], $3::int8[]) AS u(id, n, last) \
              ON CONFLICT (sensor_id) DO UPDATE SET obs_total = s.obs_total + EXCLUDED.obs_total, \
+             obs_stored = s.obs_stored + EXCLUDED.obs_stored, \
              last_seen_ms = GREATEST(s.last_seen_ms, EXCLUDED.last_seen_ms)",
         )
         .bind(part.iter().map(|(id, _)| **id).collect::<Vec<&str>>())

@@ -435,12 +435,23 @@ macro_rules! common_ops {
             .collect()
         }
 
+        /// The running total: the per-sensor counts of stored rows, summed.
         pub(crate) async fn count_observations(pool: &$Pool) -> Result<u64, Error> {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM(obs_stored), 0) AS BIGINT) FROM sensor_status",
+            )
+            .fetch_one(pool)
+            .await
+            .map(count)
+            .map_err(q("count_observations"))
+        }
+
+        pub(crate) async fn count_observations_exact(pool: &$Pool) -> Result<u64, Error> {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM observations")
                 .fetch_one(pool)
                 .await
                 .map(count)
-                .map_err(q("count_observations"))
+                .map_err(q("count_observations_exact"))
         }
 
         pub(crate) async fn count_by_sensor_kind(pool: &$Pool) -> Result<Vec<(String, u64)>, Error> {
@@ -743,16 +754,7 @@ macro_rules! common_ops {
             let mut stats = RetentionStats::default();
             if let Some(cut) = raw_before {
                 loop {
-                    let n = sqlx::query(
-                        "DELETE FROM observations WHERE (sensor_id, metric, ts_ms) IN \
-                         (SELECT sensor_id, metric, ts_ms FROM observations WHERE ts_ms < $1 LIMIT $2)",
-                    )
-                    .bind(cut)
-                    .bind(slice)
-                    .execute(pool)
-                    .await
-                    .map_err(q(OP))?
-                    .rows_affected();
+                    let n = delete_raw_slice(pool, cut, slice).await.map_err(q(OP))?;
                     stats.observations += n;
                     if n < slice as u64 {
                         break;
@@ -785,6 +787,42 @@ macro_rules! common_ops {
                     .rows_affected();
             }
             Ok(stats)
+        }
+
+        /// Deletes up to `slice` raw rows older than `cut` and lowers their
+        /// sensors' `obs_stored` by as many, in one transaction; returns the
+        /// rows deleted.
+        async fn delete_raw_slice(pool: &$Pool, cut: i64, slice: i64) -> Result<u64, sqlx::Error> {
+            let mut tx = pool.begin_with(BEGIN).await?;
+            let gone: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM observations WHERE (sensor_id, metric, ts_ms) IN \
+                 (SELECT sensor_id, metric, ts_ms FROM observations WHERE ts_ms < $1 LIMIT $2) \
+                 RETURNING sensor_id",
+            )
+            .bind(cut)
+            .bind(slice)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut per_sensor: std::collections::BTreeMap<&str, i64> =
+                std::collections::BTreeMap::new();
+            for s in &gone {
+                *per_sensor.entry(s.as_str()).or_default() += 1;
+            }
+            // In sensor order, as the batches lock these rows.
+            let rows: Vec<(&str, i64)> = per_sensor.into_iter().collect();
+            for part in rows.chunks(MAX_BINDS / 2) {
+                let mut qb = QueryBuilder::<$DB>::new("WITH gone (sensor_id, n) AS (");
+                qb.push_values(part, |mut b, (id, n)| {
+                    b.push_bind(*id).push_bind(*n);
+                });
+                qb.push(
+                    ") UPDATE sensor_status SET obs_stored = obs_stored - gone.n \
+                     FROM gone WHERE sensor_status.sensor_id = gone.sensor_id",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(gone.len() as u64)
         }
 
         pub(crate) async fn ping(pool: &$Pool) -> Result<(), Error> {

@@ -88,23 +88,28 @@ pub(crate) async fn upsert_rollups(
     Ok(())
 }
 
-/// Adds new-row counts and last-seen times to `sensor_status`. The foreign key
-/// to `sensors` fails the batch for an unregistered sensor.
+/// Adds new-row counts (to the monotonic `obs_total` and to `obs_stored`) and
+/// last-seen times to `sensor_status`. The foreign key to `sensors` fails the
+/// batch for an unregistered sensor.
 pub(crate) async fn upsert_activity(
     conn: &mut SqliteConnection,
     act: &BTreeMap<&str, (i64, i64)>,
     chunk: usize,
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<_> = act.iter().collect();
-    for part in rows.chunks(rows_per_statement(chunk, 3)) {
+    for part in rows.chunks(rows_per_statement(chunk, 4)) {
         let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO sensor_status AS s (sensor_id, obs_total, last_seen_ms) ",
+            "INSERT INTO sensor_status AS s (sensor_id, obs_total, obs_stored, last_seen_ms) ",
         );
         qb.push_values(part, |mut b, (id, (n, last))| {
-            b.push_bind(**id).push_bind(*n).push_bind(*last);
+            b.push_bind(**id)
+                .push_bind(*n)
+                .push_bind(*n)
+                .push_bind(*last);
         });
         qb.push(
             " ON CONFLICT (sensor_id) DO UPDATE SET obs_total = s.obs_total + excluded.obs_total, \
+             obs_stored = s.obs_stored + excluded.obs_stored, \
              last_seen_ms = max(coalesce(s.last_seen_ms, excluded.last_seen_ms), excluded.last_seen_ms)",
         );
         qb.build().execute(&mut *conn).await?;

@@ -202,7 +202,9 @@ impl Store {
     /// Deletes what is older than the configured horizons, measured back from
     /// `now`: raw observations by timestamp, roll-up rows whose whole bucket is
     /// older, dead letters by receive time. A horizon of 0 days keeps forever.
-    /// Raw rows go in slices of 10,000 so writers are not blocked for long.
+    /// Raw rows go in slices of 10,000 so writers are not blocked for long;
+    /// each slice lowers the running total of [`Store::count_observations`]
+    /// in its own transaction.
     pub async fn apply_retention(&self, now: Timestamp) -> Result<RetentionStats, Error> {
         let ret = &self.inner.settings.retention;
         let cut = |days: u32| (days > 0).then(|| now.0 - i64::from(days) * DAY_MS);
@@ -258,10 +260,21 @@ impl Store {
         observed("entities", r)
     }
 
-    /// Number of raw observations stored now (after retention).
+    /// Number of raw observations stored now (after retention), exact and
+    /// cheap: a running total per sensor that every batch raises and retention
+    /// lowers in the same transactions as the rows, summed over the sensors
+    /// (one row each) rather than counted over the table.
     pub async fn count_observations(&self) -> Result<u64, Error> {
         let r = on_db!(self, |p, be| be::count_observations(p).await);
         observed("count_observations", r)
+    }
+
+    /// Number of raw observations stored now, counted row by row (`COUNT(*)`
+    /// over the table: slow on a large table). For tests and for checking the
+    /// running total of [`Store::count_observations`].
+    pub async fn count_observations_exact(&self) -> Result<u64, Error> {
+        let r = on_db!(self, |p, be| be::count_observations_exact(p).await);
+        observed("count_observations_exact", r)
     }
 
     /// Observations stored per sensor kind since the sensors were registered:

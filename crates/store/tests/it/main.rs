@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 mod batch;
+mod counts;
 mod failures;
 mod natural_key;
 mod ops;

@@ -261,7 +261,9 @@ async fn a_database_at_version_2_is_upgraded_with_its_rows() {
 async fn check_upgraded(store: &Store) {
     let t0 = COLLIDING_TS;
     let (a, b) = colliding_pair();
+    // the running total starts from the rows already there
     assert_eq!(store.count_observations().await.unwrap(), 4);
+    assert_eq!(store.count_observations_exact().await.unwrap(), 4);
     let s1 = store
         .observations(
             &sid("s1"),
@@ -289,6 +291,7 @@ async fn check_upgraded(store: &Store) {
         .unwrap();
     assert_eq!((s.observations_new, s.observations_duplicate), (2, 2));
     assert_eq!(store.count_observations().await.unwrap(), 6);
+    assert_eq!(store.count_observations_exact().await.unwrap(), 6);
     for o in [&a, &b] {
         let got = store
             .observations(&o.sensor, &o.metric, o.ts, Timestamp(o.ts.0 + 1), 10)

@@ -268,6 +268,10 @@ async fn incremental_rollups_match_brute_force_and_the_rebuild_over_many_batches
             }
             let rows: Vec<_> = distinct.into_values().collect();
             assert_eq!(store.count_observations().await.unwrap(), rows.len() as u64);
+            assert_eq!(
+                store.count_observations_exact().await.unwrap(),
+                rows.len() as u64
+            );
             assert!(
                 rows.len() < all.len(),
                 "the data set must hold redeliveries"
@@ -352,6 +356,9 @@ async fn retention_deletes_only_what_is_older_than_each_horizon() {
                 .await
                 .unwrap();
             assert_eq!(left.iter().map(|o| o.value).collect::<Vec<_>>(), [4.0, 5.0]);
+            // the running total follows retention; the row count agrees
+            assert_eq!(store.count_observations().await.unwrap(), 2);
+            assert_eq!(store.count_observations_exact().await.unwrap(), 2);
             assert_eq!(store.dead_letter_count().await.unwrap(), 1);
             assert_eq!(
                 store.dead_letters(1, 0).await.unwrap()[0].letter.reason,
