@@ -7,6 +7,7 @@ mod access;
 mod boston;
 mod closed_forms;
 mod from_twin;
+mod golden;
 mod model;
 mod replay;
 mod seir;
