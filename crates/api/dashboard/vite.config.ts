@@ -24,6 +24,10 @@ export default defineConfig({
       "/metrics": { target: api, changeOrigin: true },
     },
   },
+  // The cell feed runs in a module worker (src/live/feed-worker.ts), bundled as its own chunk.
+  worker: {
+    format: "es",
+  },
   build: {
     outDir: "dist",
     sourcemap: false,

@@ -2,9 +2,11 @@
 
 import { ApiClient, bboxParam } from "./api/client";
 import { loadToken, saveToken, tokenLabel } from "./api/token";
-import type { Bbox, BuildingCollection, CityInfo, CompactCells, RoadCollection, SensorCollection } from "./api/types";
+import type { Bbox, BuildingCollection, CityInfo, RoadCollection, SensorCollection } from "./api/types";
 import { h, setChildren } from "./dom";
-import { StreamClient, type StreamStatus } from "./live/stream";
+import type { CellFrame } from "./live/cellframe";
+import { CellFeed, type FeedMode } from "./live/feed-client";
+import type { StreamStatus } from "./live/stream";
 import { CellStore } from "./map/cells";
 import { fmt, ROAD_SPEED_SCALE, ROAD_TTI_SCALE, scaleFor, SENSOR_STATUS_COLOURS, type ColourScale } from "./map/colour";
 import type { CellValueField } from "./map/hexlayer";
@@ -24,6 +26,10 @@ export interface AppOptions {
   renderer?: string;
   /** Initial zoom instead of fitting the city. */
   zoom?: number;
+  /** "inline" parses the stream on the main thread (the frame benchmark's peer); default "worker". */
+  feed?: string;
+  /** "json" turns the compact-form scanner off (always JSON.parse; the benchmark's peer). */
+  parse?: string;
 }
 
 export class App {
@@ -42,7 +48,8 @@ export class App {
   res = 9;
   unit = "";
   scale: ColourScale | null = null;
-  private stream: StreamClient | null = null;
+  private readonly feed: CellFeed;
+  private readonly scan: boolean;
   private streamStatus: StreamStatus = "closed";
   private resyncTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResync = 0;
@@ -77,6 +84,24 @@ export class App {
     if (opts.renderer === "naive" || opts.renderer === "batched") this.stats.renderer = opts.renderer;
     this.initialZoom = opts.zoom;
     window.__cbStats = this.stats;
+    this.feed = new CellFeed(
+      {
+        cells: (frame, parseMs, scanned) => this.onCells(frame, parseMs, scanned),
+        snapshot: (frame, info) => this.onSnapshot(frame, info.unit, info.fetchMs + info.parseMs),
+        snapshotError: (e) => this.ctx.problem(e, `Loading ${this.metric} cells`),
+        alarm: (a) => this.alarms.upsert(a),
+        incident: (i) => {
+          this.incidents.upsert(i);
+          this.indicators.refreshSoon();
+        },
+        lagged: (missed) => this.scheduleResync(missed),
+        status: (st, detail) => this.onStreamStatus(st, detail),
+      },
+      opts.feed === "inline" ? "inline" : ("worker" satisfies FeedMode),
+    );
+    this.stats.feed = this.feed.mode;
+    this.scan = opts.parse !== "json";
+    this.stats.parse = this.scan ? "scan" : "json";
   }
 
   async start(): Promise<void> {
@@ -271,7 +296,10 @@ export class App {
       this.map.invalidate("all");
       this.renderScaleBar();
     };
-    this.incidents.onLocate = (i) => locate(i.location.lon, i.location.lat);
+    this.incidents.onLocate = (i) => {
+      if (i.location) locate(i.location.lon, i.location.lat);
+    };
+    this.incidents.onChanged = () => this.indicators.refreshSoon();
     this.alarms.onLocate = (a) => {
       const s = this.map.sensors.points.find((p) => p.props.id === a.sensor);
       if (s) locate(s.mx * 360 - 180, (Math.atan(Math.sinh(Math.PI - 2 * Math.PI * s.my)) * 180) / Math.PI);
@@ -359,24 +387,69 @@ export class App {
     }
   }
 
-  /** Loads a full snapshot of the cells of (metric, res) into the store. */
-  private async loadCells(): Promise<void> {
+  /** Asks the feed for a full snapshot of the cells of (metric, res); `onSnapshot` applies it. */
+  private requestSnapshot(): void {
     const bbox = this.cityBbox();
     if (!bbox) return;
     this.lastResync = performance.now();
-    try {
-      const t0 = performance.now();
-      const data = await this.api.get<CompactCells>("/api/v1/cells", { bbox: bboxParam(bbox), res: this.res, metric: this.metric, format: "compact" });
-      this.unit = data.unit ?? this.unit;
-      this.cells.unit = this.unit;
-      const { rejected } = this.cells.replaceRows(data.cells ?? [], Date.now());
-      this.stats.lastUpdateMs = performance.now() - t0;
-      if (rejected) this.ctx.notice(`${rejected} malformed cells ignored`);
-      if (!this.scale) this.rescale();
-      this.map.cellsChanged();
-    } catch (e) {
-      this.ctx.problem(e, `Loading ${this.metric} cells`);
+    const url = this.api.url("/api/v1/cells", { bbox: bboxParam(bbox), res: this.res, metric: this.metric, format: "compact" });
+    this.feed.snapshot(url, loadToken());
+  }
+
+  private onSnapshot(frame: CellFrame, unit: string | null, feedMs: number): void {
+    const t0 = performance.now();
+    if (unit) {
+      this.unit = unit;
+      this.cells.unit = unit;
     }
+    const { rejected } = this.cells.replaceFrame(frame, Date.now());
+    this.stats.lastUpdateMs = performance.now() - t0;
+    this.stats.snapshots++;
+    this.stats.lastSnapshotFeedMs = feedMs;
+    if (rejected) this.ctx.notice(`${rejected} malformed cells ignored`);
+    if (!this.scale) this.rescale();
+    this.map.cellsChanged();
+  }
+
+  /** Changed cells from the stream: apply (main-thread cost recorded), refresh an open cell panel. */
+  private onCells(frame: CellFrame, parseMs: number, scanned: boolean): void {
+    const t0 = performance.now();
+    const now = Date.now();
+    const r = this.cells.applyFrame(frame, now);
+    const open = this.details.openCell;
+    if (open) {
+      const hit = this.cells.updatedAtTime(open, now);
+      if (hit) this.details.updateCell(hit);
+    }
+    this.map.cellsChanged();
+    const ms = performance.now() - t0;
+    const st = this.stats;
+    // Main-thread time of the update: apply only with the worker; parse + encode + apply inline.
+    const mainMs = this.feed.mode === "inline" ? ms + parseMs : ms;
+    st.lastUpdateMs = mainMs;
+    st.lastUpdateAt = performance.now();
+    st.updates++;
+    st.cellsChanged += r.changed;
+    if (scanned) st.scannedUpdates++;
+    if (r.lastChange) st.lastChange = r.lastChange;
+    push(st.updateTimes, mainMs);
+    push(st.parseTimes, parseMs);
+  }
+
+  private onStreamStatus(s: StreamStatus, detail?: string): void {
+    this.streamStatus = s;
+    const label: Record<StreamStatus, string> = {
+      connecting: "connecting…",
+      "open-ws": "live (WebSocket)",
+      "open-sse": "live (SSE)",
+      closed: "closed",
+      reconnecting: "reconnecting",
+    };
+    this.els.streamState.textContent = `stream: ${label[s]}${detail ? ` (${detail})` : ""}`;
+    this.els.streamState.className = `stream-state ${s}`;
+    this.els.streamState.dataset.state = s;
+    // After a reconnect, deltas sent while we were away are lost: re-read the snapshot.
+    if (s === "open-ws" || s === "open-sse") this.scheduleResync(0);
   }
 
   async switchCells(metric: string, res: number): Promise<void> {
@@ -387,10 +460,10 @@ export class App {
     this.scale = null;
     this.details.close();
     this.map.selectedCell = null;
-    this.stream?.stop();
-    await this.loadCells();
-    if (!this.scale) this.rescale();
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
     this.restartStream();
+    this.requestSnapshot();
   }
 
   /** Recomputes the colour scale (fixed for known metrics, else from the data on the map). */
@@ -407,55 +480,10 @@ export class App {
     this.renderLegend();
   }
 
+  /** Starts a new feed generation (subscription or token changed): new stream and cell keys. */
   private restartStream(): void {
-    this.stream?.stop();
-    const bbox = this.cityBbox();
-    this.stream = new StreamClient({
-      sub: { metric: this.metric, res: this.res },
-      bbox,
-      types: ["cells", "alarms", "incidents"],
-      token: () => loadToken(),
-      sink: {
-        cells: (rows) => {
-          const now = Date.now();
-          this.cells.applyRows(rows, now);
-          const open = this.details.openCell;
-          if (open) {
-            const hit = this.cells.updatedAtTime(open, now);
-            if (hit) this.details.updateCell(hit);
-          }
-          this.map.cellsChanged();
-        },
-        alarm: (a) => this.alarms.upsert(a),
-        incident: (i) => this.incidents.upsert(i),
-        lagged: (missed) => this.scheduleResync(missed),
-      },
-      onMessage: (result, ms) => {
-        if (result !== "cells") return;
-        // Parse + decode + apply of one cells message.
-        const st = this.stats;
-        st.lastUpdateMs = ms;
-        st.lastUpdateAt = performance.now();
-        st.updates++;
-        st.updateTimes.push(ms);
-        if (st.updateTimes.length > 600) st.updateTimes.splice(0, st.updateTimes.length - 600);
-      },
-      onStatus: (s, detail) => {
-        this.streamStatus = s;
-        const label: Record<StreamStatus, string> = {
-          connecting: "connecting…",
-          "open-ws": "live (WebSocket)",
-          "open-sse": "live (SSE)",
-          closed: "closed",
-          reconnecting: "reconnecting",
-        };
-        this.els.streamState.textContent = `stream: ${label[s]}${detail ? ` (${detail})` : ""}`;
-        this.els.streamState.className = `stream-state ${s}`;
-        // After a reconnect, deltas sent while we were away are lost: re-read the snapshot.
-        if (s === "open-ws" || s === "open-sse") this.scheduleResync(0);
-      },
-    });
-    this.stream.start();
+    this.cells.resetKeys();
+    this.feed.start({ sub: { metric: this.metric, res: this.res }, bbox: this.cityBbox(), types: ["cells", "alarms", "incidents"], token: loadToken(), scan: this.scan });
   }
 
   /**
@@ -469,7 +497,7 @@ export class App {
     this.resyncTimer = setTimeout(() => {
       this.resyncTimer = null;
       this.lastResync = performance.now();
-      void this.loadCells();
+      this.requestSnapshot();
     }, wait);
   }
 
@@ -477,8 +505,8 @@ export class App {
     this.kpis.setFigures({
       sensors: this.map.sensors.counts(),
       cells: this.cells.presentCount,
-      streamMessages: this.stream?.messages ?? 0,
-      missed: this.stream?.missedTotal ?? 0,
+      streamMessages: this.feed.messages,
+      missed: this.feed.missedTotal,
     });
     void this.streamStatus;
   }
@@ -532,4 +560,10 @@ export class App {
     this.els.scaleBar.style.width = `${px.toFixed(0)}px`;
     this.els.scaleBar.textContent = nice >= 1000 ? `${fmt(nice / 1000)} km` : `${fmt(nice)} m`;
   }
+}
+
+/** Appends to a bounded sample buffer (the last 600 values). */
+function push(buf: number[], v: number): void {
+  buf.push(v);
+  if (buf.length > 600) buf.splice(0, buf.length - 600);
 }

@@ -30,7 +30,7 @@ describe("incident actions per state", () => {
     expect(availableActions("RESOLVED")).toEqual(["close", "reopen"]);
     expect(availableActions("CLOSED")).toEqual(["reopen"]);
     expect(availableActions("ESCALATED")).toEqual(["dispatch", "start"]);
-    expect(availableActions("REOPENED")).toEqual(["dispatch", "start"]);
+    expect(availableActions("REOPENED")).toEqual(["dispatch", "start", "escalate"]);
   });
 
   it("never offers close before resolve, nor resolve before work started", () => {

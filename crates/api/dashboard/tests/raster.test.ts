@@ -2,7 +2,7 @@ import { cellToLatLng, gridDisk, latLngToCell } from "h3-js";
 import { describe, expect, it } from "vitest";
 import { CellStore } from "../src/map/cells";
 import { sequentialScale } from "../src/map/colour";
-import { fillConvex, packColour, rasterHexLayer, type PixelTarget } from "../src/map/hexraster";
+import { fillConvex, HexRasterCache, packColour, rasterHexLayer, type PixelTarget } from "../src/map/hexraster";
 import { latToMy, lonToMx, worldSize } from "../src/map/projection";
 
 const target = (w: number, h: number): PixelTarget => ({ pixels: new Uint32Array(w * h), width: w, height: h });
@@ -95,5 +95,44 @@ describe("hex rasteriser", () => {
     const s2 = rasterHexLayer(target(W, H), store, sequentialScale(0, 10, 5), far);
     expect(s2.drawn).toBe(0);
     expect(s2.culled).toBe(cells.length);
+  });
+
+  it("the cache recolours on value changes and matches a fresh rasterisation pixel for pixel", () => {
+    const { store, cells, view } = setup(8, 13);
+    const scale = sequentialScale(0, 10, 5);
+    const cache = new HexRasterCache();
+    const cached = target(W, H);
+    const first = cache.render(cached, store, scale, view, { alpha: 0.6 });
+    expect(first.mode).toBe("full");
+    for (let round = 1; round <= 3; round++) {
+      store.applyRows(cells.map((c, i) => [c, (i * 7 + round * 3) % 11, 1, 0, 0, 0]), round);
+      const r = cache.render(cached, store, scale, view, { alpha: 0.6 });
+      expect(r.mode).toBe("recolour");
+      const fresh = target(W, H);
+      const ref = rasterHexLayer(fresh, store, scale, view, { alpha: 0.6 });
+      expect(r.drawn).toBe(ref.drawn);
+      expect(Buffer.from(cached.pixels.buffer).equals(Buffer.from(fresh.pixels.buffer))).toBe(true);
+    }
+    expect(cache.scans).toBe(1);
+    expect(cache.recolours).toBe(3);
+  });
+
+  it("the cache re-scans when the view moves, a cell appears or one disappears", () => {
+    const { store, cells, view } = setup(4, 14);
+    const scale = sequentialScale(0, 10, 5);
+    const cache = new HexRasterCache();
+    const t = target(W, H);
+    cache.render(t, store, scale, view);
+    expect(cache.render(t, store, scale, { ...view, originX: view.originX + 3 }).mode).toBe("full");
+    const moved = { ...view, originX: view.originX + 3 };
+    expect(cache.render(t, store, scale, moved).mode).toBe("recolour");
+    store.applyRows([[latLngToCell(60.25, 24.9384, 9), 5, 1, 5, 5, 5]], 1); // a new cell, off screen
+    expect(cache.render(t, store, scale, moved).mode).toBe("full");
+    store.replaceRows(cells.slice(1).map((c) => [c, 1, 1, 1, 1, 1]), 2); // one cell gone
+    const r = cache.render(t, store, scale, moved);
+    expect(r.mode).toBe("full");
+    const fresh = target(W, H);
+    rasterHexLayer(fresh, store, scale, moved);
+    expect(Buffer.from(t.pixels.buffer).equals(Buffer.from(fresh.pixels.buffer))).toBe(true);
   });
 });

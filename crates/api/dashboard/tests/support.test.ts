@@ -3,6 +3,7 @@ import { ApiClient, ApiError, explainStatus, toProblem } from "../src/api/client
 import { loadToken, saveToken, tokenLabel, type TokenStorage } from "../src/api/token";
 import { counterRate, parsePrometheus, pickMetric } from "../src/live/metrics";
 import { lineChartSvg, niceTicks, toSeries } from "../src/panels/chart";
+import { cellHistoryPoints } from "../src/panels/details";
 import { progressOf, scenarioRows } from "../src/panels/scenario-logic";
 
 describe("problem details", () => {
@@ -145,5 +146,26 @@ describe("scenario results", () => {
     expect(progressOf({ status: "running", progress: 1.7 })).toBe(1);
     expect(progressOf({ status: "running", progress: -1 })).toBe(0);
     expect(progressOf({ status: "done", progress: 0.2 })).toBe(1);
+  });
+});
+
+describe("cell history", () => {
+  it("charts the mean of each minute roll-up, oldest first, skipping rows without a mean", () => {
+    const pts = cellHistoryPoints({
+      cell: "891126d1497ffff",
+      metric: "pm25",
+      unit: "ug/m3",
+      points: [
+        [120000, 3, 11.5, 10, 13],
+        [60000, 2, 9, 8, 10],
+        [180000, 0, Number.NaN, 0, 0],
+        [240000],
+      ],
+    });
+    expect(pts).toEqual([
+      { t: 60000, v: 9 },
+      { t: 120000, v: 11.5 },
+    ]);
+    expect(cellHistoryPoints(null)).toEqual([]);
   });
 });

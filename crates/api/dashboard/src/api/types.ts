@@ -80,7 +80,7 @@ export interface BuildingProps {
   levels?: number | null;
 }
 
-export type SensorStatus = "online" | "stale" | "offline";
+export type SensorStatus = "online" | "stale" | "offline" | "unseen";
 
 export interface SensorProps {
   id: string;
@@ -116,6 +116,16 @@ export interface CellProps {
 }
 export type CellCollection = FeatureCollection<Polygon, CellProps>;
 
+/** `GET /api/v1/cells/{cell}/history`: the store's roll-ups over the sensors in the cell. */
+export interface CellHistory {
+  cell: string;
+  metric: string;
+  unit: string;
+  rollup?: string;
+  /** [bucket_ms, count, mean, min, max], oldest first. */
+  points: number[][];
+}
+
 export interface ObservationSeries {
   sensor: string;
   metric: string;
@@ -133,12 +143,23 @@ export interface Alarm {
   severity: string;
   state: AlarmState;
   entity?: string | null;
+  entity_type?: string | null;
   sensor?: string | null;
+  sensor_kind?: string | null;
   cell?: string | null;
+  res?: number | null;
+  community?: string | null;
+  location?: { lat: number; lon: number } | null;
   metric: string;
+  /** The value that raised it (stale alarms: seconds silent). */
   value: number;
-  threshold: number;
+  peak?: number;
+  /** Null for stale rules. */
+  threshold: number | null;
+  since?: string;
   opened_at: string;
+  cleared_at?: string | null;
+  acknowledged_by?: string | null;
   incident_id?: string | null;
 }
 
@@ -167,13 +188,22 @@ export interface Incident {
   type: string;
   priority: "P1" | "P2" | "P3" | "P4";
   state: IncidentState;
-  community: string;
-  location: { lat: number; lon: number };
+  /** Community (district) entity id; null when the location is outside every community. */
+  community: string | null;
+  location: { lat: number; lon: number } | null;
+  cell?: string | null;
   team?: string | null;
   sla_due?: string | null;
+  overdue?: boolean;
   created_at: string;
-  source: "alarm" | "citizen" | "api";
+  dispatched_at?: string | null;
+  resolved_at?: string | null;
+  closed_at?: string | null;
+  source: "alarm" | "citizen" | "iot" | "patrol" | "api";
+  alarm_id?: string | null;
   title: string;
+  /** Actions the current state allows, as the server computes them. */
+  allowed_actions?: string[];
   audit: AuditEntry[];
 }
 

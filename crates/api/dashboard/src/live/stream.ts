@@ -109,7 +109,10 @@ export interface StreamOptions {
   bbox: Bbox | null;
   types: string[];
   token: () => string | null;
-  sink: StreamSink;
+  /** Parsed, dispatched messages (when `raw` is not given). */
+  sink?: StreamSink;
+  /** Every message as received (text), instead of parsing and dispatching to `sink`. */
+  raw?: (data: unknown) => void;
   onStatus?: (s: StreamStatus, detail?: string) => void;
   /** After each message: what it was and how long parsing and handling took (ms). */
   onMessage?: (result: DispatchResult, ms: number) => void;
@@ -148,17 +151,23 @@ export class StreamClient {
   }
 
   private origin(): string {
-    return this.opts.origin ?? window.location.origin;
+    return this.opts.origin ?? globalThis.location.origin;
   }
 
   private handle(data: unknown): void {
     this.messages++;
+    if (this.opts.raw) {
+      this.opts.raw(data);
+      return;
+    }
+    const sink = this.opts.sink;
+    if (!sink) return;
     const t0 = performance.now();
     const r = dispatchStreamMessage(data, this.opts.sub, {
-      ...this.opts.sink,
+      ...sink,
       lagged: (missed) => {
         this.missedTotal += missed;
-        this.opts.sink.lagged(missed);
+        sink.lagged(missed);
       },
     });
     this.opts.onMessage?.(r, performance.now() - t0);

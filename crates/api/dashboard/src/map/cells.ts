@@ -4,6 +4,8 @@
 
 import { cellToBoundary, getResolution, isValidCell } from "h3-js";
 import type { CompactCell } from "../api/types";
+import { FRAME_STRIDE, type CellFrame } from "../live/cellframe";
+import { normaliseCellId } from "./cellid";
 import { latToMy, lonToMx, worldSize } from "./projection";
 
 /** Aggregates of one cell over the query window. NaN where the server sent null. */
@@ -20,16 +22,7 @@ function num(v: unknown): number {
   return typeof v === "number" ? v : v === null ? NaN : Number.NaN;
 }
 
-/**
- * Normalises a cell id to h3-js's form (lowercase hex without a `0x` prefix). Returns null if the
- * value is not a string of 15 or 16 hex digits.
- */
-export function normaliseCellId(v: unknown): string | null {
-  if (typeof v !== "string") return null;
-  let s = v.trim().toLowerCase();
-  if (s.startsWith("0x")) s = s.slice(2);
-  return /^[0-9a-f]{15,16}$/.test(s) ? s : null;
-}
+export { normaliseCellId };
 
 /**
  * Decodes one `[cell_hex, mean, count, min, max, last]` row. Rows with a malformed id or a
@@ -111,6 +104,26 @@ export interface ApplyResult {
   rejected: number;
 }
 
+/** A cell whose value changed when a frame was applied: what it held before and after. */
+export interface CellChange {
+  cell: string;
+  before: { mean: number; count: number; last: number };
+  after: { mean: number; count: number; last: number };
+}
+
+/** The result of applying a frame: counts, and how many present cells changed value. */
+export interface FrameResult extends ApplyResult {
+  /** Rows that changed the mean, count or last value of a cell that was already present. */
+  changed: number;
+  /** The last such change (null when none). */
+  lastChange: CellChange | null;
+}
+
+/** NaN-aware inequality: two NaNs are equal (both "no data"). */
+function differs(a: number, b: number): boolean {
+  return a !== b && !(Number.isNaN(a) && Number.isNaN(b));
+}
+
 /**
  * All cells of one (metric, resolution) pair. A cell gets a slot the first time it is seen; its
  * outline is computed then and never again (until `reset`). Slots are not freed by a snapshot
@@ -145,8 +158,20 @@ export class CellStore {
   projZoom = NaN;
   projCount = 0;
 
+  /**
+   * Key of the frame sender's table (see `live/cellframe.ts`) → slot; -1 = rejected id. Keys at
+   * or above `keyCount` are unknown. Reset with `resetKeys` when the sender starts a new table.
+   */
+  private keySlot = new Int32Array(1024);
+  private keyCount = 0;
+
   /** Monotonic change counter; the renderer redraws when it differs from what it drew. */
   version = 0;
+  /**
+   * Changes when the set of drawable cells changes (a slot added, a cell becoming present or
+   * absent, a reset), not when only values change; the raster cache re-rasterises on it.
+   */
+  geomVersion = 0;
   presentCount = 0;
 
   /** Number of slots (present or not). */
@@ -168,7 +193,14 @@ export class CellStore {
     this.projZoom = NaN;
     this.projCount = 0;
     this.presentCount = 0;
+    this.resetKeys();
     this.version++;
+    this.geomVersion++;
+  }
+
+  /** Forgets the frame sender's keys (a new feed generation starts a new key table). */
+  resetKeys(): void {
+    this.keyCount = 0;
   }
 
   slot(cell: string): number | undefined {
@@ -253,6 +285,7 @@ export class CellStore {
       if (!this.present[s]) {
         this.present[s] = 1;
         this.presentCount++;
+        this.geomVersion++;
       }
       this.mean.data[s] = c.mean;
       this.count.data[s] = c.count;
@@ -310,6 +343,7 @@ export class CellStore {
       if (!this.present[s]) {
         this.present[s] = 1;
         this.presentCount++;
+        this.geomVersion++;
       }
       this.mean.data[s] = num(row[1]);
       this.count.data[s] = count;
@@ -322,10 +356,117 @@ export class CellStore {
     return { updated, added, rejected };
   }
 
+  /**
+   * Applies a columnar frame (stream deltas or a snapshot, see `live/cellframe.ts`). New keys are
+   * resolved once: an id already in the store keeps its slot, a new valid cell of the store's
+   * resolution gets one, anything else maps to "rejected". Known keys cost one array lookup.
+   * Same state and counts as `applyRows` on the rows the frame was encoded from (`added` = slots
+   * created, `updated` = the other accepted rows).
+   */
+  applyFrame(f: CellFrame, nowMs: number): FrameResult {
+    let accepted = 0;
+    let added = 0;
+    let rejected = f.rejected;
+    let changed = 0;
+    let lastSlot = -1;
+    let bm = NaN;
+    let bc = NaN;
+    let bl = NaN;
+    if (f.newIds.length) {
+      const end = f.firstKey + f.newIds.length;
+      if (end > this.keySlot.length) {
+        let cap = this.keySlot.length * 2;
+        while (cap < end) cap *= 2;
+        const next = new Int32Array(cap);
+        next.set(this.keySlot.subarray(0, this.keyCount));
+        this.keySlot = next;
+      }
+      // Keys skipped by a lost frame stay unknown (-1) rather than pointing at a wrong cell.
+      for (let k = this.keyCount; k < f.firstKey; k++) this.keySlot[k] = -1;
+      for (let i = 0; i < f.newIds.length; i++) {
+        const id = f.newIds[i] as string;
+        let s = this.slotOf.get(id);
+        if (s === undefined) {
+          s = this.addSlot(id) ?? -1;
+          if (s >= 0) added++;
+        }
+        this.keySlot[f.firstKey + i] = s;
+      }
+      this.keyCount = Math.max(this.keyCount, end);
+    }
+    const keys = f.keys;
+    const v = f.values;
+    const keySlot = this.keySlot;
+    const keyCount = this.keyCount;
+    const mean = this.mean.data;
+    const count = this.count.data;
+    const min = this.min.data;
+    const max = this.max.data;
+    const last = this.last.data;
+    const at = this.updatedAt.data;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      const s = k >= 0 && k < keyCount ? (keySlot[k] as number) : -1;
+      if (s < 0) {
+        rejected++;
+        continue;
+      }
+      const o = i * FRAME_STRIDE;
+      const m = v[o] as number;
+      const c = v[o + 1] as number;
+      const l = v[o + 4] as number;
+      accepted++;
+      if (this.present[s]) {
+        const om = mean[s] as number;
+        const oc = count[s] as number;
+        const ol = last[s] as number;
+        if (differs(om, m) || differs(oc, c) || differs(ol, l)) {
+          changed++;
+          lastSlot = s;
+          bm = om;
+          bc = oc;
+          bl = ol;
+        }
+      } else {
+        this.present[s] = 1;
+        this.presentCount++;
+        this.geomVersion++;
+      }
+      mean[s] = m;
+      count[s] = c;
+      min[s] = v[o + 2] as number;
+      max[s] = v[o + 3] as number;
+      last[s] = l;
+      at[s] = nowMs;
+    }
+    const updated = accepted - added;
+    if (accepted > 0) this.version++;
+    const lastChange =
+      lastSlot < 0
+        ? null
+        : {
+            cell: this.ids[lastSlot] as string,
+            before: { mean: bm, count: bc, last: bl },
+            after: { mean: mean[lastSlot] as number, count: count[lastSlot] as number, last: last[lastSlot] as number },
+          };
+    return { updated, added, rejected, changed, lastChange };
+  }
+
+  /** Replaces the whole state with a snapshot frame: cells missing from it become absent. */
+  replaceFrame(f: CellFrame, nowMs: number): FrameResult {
+    this.present.fill(0);
+    this.presentCount = 0;
+    this.geomVersion++;
+    const r = this.applyFrame(f, nowMs);
+    this.version++;
+    return r;
+  }
+
   /** Replaces the whole state with a snapshot of compact rows: cells missing from it become absent. */
   replaceRows(rows: readonly unknown[], nowMs: number): ApplyResult {
     this.present.fill(0);
     this.presentCount = 0;
+    this.geomVersion++;
     const r = this.applyRows(rows, nowMs);
     this.version++;
     return r;
@@ -341,6 +482,7 @@ export class CellStore {
   replace(cells: readonly CellAggregate[], nowMs: number): ApplyResult {
     this.present.fill(0);
     this.presentCount = 0;
+    this.geomVersion++;
     const r = this.apply(cells, nowMs);
     this.version++;
     return r;

@@ -224,6 +224,8 @@ export const SENSOR_STATUS_COLOURS: Record<string, string> = {
   online: "#1a9641",
   stale: "#f0a202",
   offline: "#d7191c",
+  /** Registered but never heard since the server started. */
+  unseen: "#9aa5b1",
 };
 
 export function sensorColour(status: string): string {

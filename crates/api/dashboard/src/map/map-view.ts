@@ -10,7 +10,7 @@ import type { CellStore } from "./cells";
 import type { ColourScale } from "./colour";
 import { BuildingLayer, RoadLayer, SensorLayer, type SensorPoint } from "./features";
 import { drawHexLayer, drawHexLayerNaive, strokeHexOutlines, type CellValueField } from "./hexlayer";
-import { rasterHexLayer } from "./hexraster";
+import { HexRasterCache } from "./hexraster";
 import { Viewport } from "./projection";
 
 /** Frame statistics read by the browser benchmark (`window.__cbStats`). */
@@ -26,15 +26,37 @@ export interface CbStats {
   hexesDrawn: number;
   /** performance.now() of the last cell update applied. */
   lastUpdateAt: number;
-  /** Time spent decoding and applying the last cell update, ms. */
+  /** Main-thread time of the last cell update (apply; plus parse when the feed runs inline), ms. */
   lastUpdateMs: number;
   updates: number;
   /** The last 600 frame durations (ms), oldest first. */
   frameTimes: number[];
-  /** The last 600 cell-update durations (decode + apply, ms), oldest first. */
+  /** The last 600 main-thread cell-update durations (as `lastUpdateMs`), oldest first. */
   updateTimes: number[];
   /** Hex renderer: "raster" (default), or the benchmark peers "batched" (canvas paths) and "naive". */
   renderer: string;
+  /** Where stream JSON is parsed: "worker" (default) or "inline" (main thread). */
+  feed: string;
+  /** How cells messages are read: "scan" (compact-form scanner, default) or "json" (JSON.parse). */
+  parse: string;
+  /** Cells updates read by the scanner (the others went through JSON.parse). */
+  scannedUpdates: number;
+  /** The last 600 parse + encode times of cell messages in the feed (worker or inline), ms. */
+  parseTimes: number[];
+  /** Stream rows that changed the value (mean, count or last) of a cell already on the map. */
+  cellsChanged: number;
+  /** The last such change, for tests: the cell and its values before and after. */
+  lastChange: { cell: string; before: { mean: number; count: number; last: number }; after: { mean: number; count: number; last: number } } | null;
+  /** Snapshots (`/api/v1/cells`) applied. */
+  snapshots: number;
+  /** Hex layer renders that re-scanned cell outlines (view or cell set changed). */
+  hexScans: number;
+  /** Hex layer renders that only recoloured the cached id buffer (values changed). */
+  hexRecolours: number;
+  /** The last 600 durations of frames whose hex render re-scanned the cells (pan, zoom, new cells), ms. */
+  scanFrameTimes: number[];
+  /** Fetch + parse time of the last snapshot in the feed, ms. */
+  lastSnapshotFeedMs: number;
 }
 
 declare global {
@@ -44,7 +66,30 @@ declare global {
 }
 
 export function newStats(): CbStats {
-  return { frames: 0, lastFrameMs: 0, lastHexFrameMs: 0, hexes: 0, hexesDrawn: 0, lastUpdateAt: 0, lastUpdateMs: 0, updates: 0, frameTimes: [], updateTimes: [], renderer: "raster" };
+  return {
+    frames: 0,
+    lastFrameMs: 0,
+    lastHexFrameMs: 0,
+    hexes: 0,
+    hexesDrawn: 0,
+    lastUpdateAt: 0,
+    lastUpdateMs: 0,
+    updates: 0,
+    frameTimes: [],
+    updateTimes: [],
+    renderer: "raster",
+    feed: "worker",
+    parse: "scan",
+    scannedUpdates: 0,
+    parseTimes: [],
+    cellsChanged: 0,
+    lastChange: null,
+    snapshots: 0,
+    lastSnapshotFeedMs: 0,
+    hexScans: 0,
+    hexRecolours: 0,
+    scanFrameTimes: [],
+  };
 }
 
 interface LayerCache {
@@ -94,6 +139,7 @@ export class MapView {
   private homeBbox: Bbox | null = null;
   private image: ImageData | null = null;
   private pixels: Uint32Array | null = null;
+  private readonly raster = new HexRasterCache();
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -206,6 +252,7 @@ export class MapView {
     // While interacting, layers whose only change is the view are shifted/scaled from cache.
     const viewOnly = (l: LayerCache): boolean => this.interacting && !l.dataDirty && Number.isFinite(l.zoom);
     let hexRendered = false;
+    let hexScanned = false;
 
     if (this.stale(this.base) && !viewOnly(this.base)) {
       const ctx = this.prepare(this.base);
@@ -223,10 +270,13 @@ export class MapView {
             this.image = ctx.createImageData(width, height);
             this.pixels = new Uint32Array(this.image.data.buffer);
           }
-          const s = rasterHexLayer({ pixels: this.pixels as Uint32Array, width, height }, this.cells, this.scale, v, { ...opts, dpr: this.dpr });
+          const s = this.raster.render({ pixels: this.pixels as Uint32Array, width, height }, this.cells, this.scale, v, { ...opts, dpr: this.dpr });
           ctx.putImageData(this.image, 0, 0);
           strokeHexOutlines(ctx, this.cells, v);
           this.stats.hexesDrawn = s.drawn;
+          hexScanned = s.mode === "full";
+          this.stats.hexScans = this.raster.scans;
+          this.stats.hexRecolours = this.raster.recolours;
         } else {
           const draw = this.stats.renderer === "naive" ? drawHexLayerNaive : drawHexLayer;
           const s = draw(ctx, this.cells, this.scale, v, opts);
@@ -266,6 +316,10 @@ export class MapView {
     s.hexes = this.cells.presentCount;
     s.frameTimes.push(ms);
     if (s.frameTimes.length > 600) s.frameTimes.splice(0, s.frameTimes.length - 600);
+    if (hexScanned) {
+      s.scanFrameTimes.push(ms);
+      if (s.scanFrameTimes.length > 600) s.scanFrameTimes.splice(0, s.scanFrameTimes.length - 600);
+    }
   }
 
   private drawSelection(ctx: CanvasRenderingContext2D): void {

@@ -1,7 +1,7 @@
 // Details of the clicked sensor or hex, with a line chart of recent values.
 
 import { latLngToCell } from "h3-js";
-import type { ObservationSeries, SensorProps } from "../api/types";
+import type { CellHistory, ObservationSeries, SensorProps } from "../api/types";
 import { fmtNum, fmtTime, h, setChildren, svgHost } from "../dom";
 import type { CellAggregate } from "../map/cells";
 import type { SensorPoint } from "../map/features";
@@ -28,6 +28,8 @@ export class DetailsPanel {
   private sensor: SensorProps | null = null;
   private cell: { id: string; agg: CellAggregate | null; unit: string; metric: string } | null = null;
   private cellHistory: SeriesPoint[] = [];
+  /** Minute roll-ups read from the server for the open cell (null until loaded or when unavailable). */
+  private cellPast: SeriesPoint[] | null = null;
   private cellSensors: SensorPoint[] = [];
   private metric = "";
   private window: ChartWindow = WINDOWS[1] as ChartWindow;
@@ -62,6 +64,7 @@ export class DetailsPanel {
     this.abort?.abort();
     this.cell = { id, agg, metric, unit };
     this.cellHistory = agg && Number.isFinite(agg.mean) ? [{ t: Date.now(), v: agg.mean }] : [];
+    this.cellPast = null;
     this.cellSensors = sensors.filter((s) => {
       try {
         return latLngToCell(myToLat(s.my), mxToLon(s.mx), res) === id;
@@ -70,6 +73,34 @@ export class DetailsPanel {
       }
     });
     this.render();
+    void this.loadCellHistory(id, metric);
+  }
+
+  /**
+   * Reads the cell's minute roll-ups of the last 6 hours (`/api/v1/cells/{cell}/history`) so
+   * the chart starts with the past; live updates keep appending. A server without the endpoint
+   * (404) or with no history leaves the live-only chart.
+   */
+  private async loadCellHistory(id: string, metric: string): Promise<void> {
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    const to = new Date();
+    const from = new Date(to.getTime() - 6 * 3600e3);
+    try {
+      const hist = await this.ctx.api.get<CellHistory>(`/api/v1/cells/${encodeURIComponent(id)}/history`, { metric, from: from.toISOString(), to: to.toISOString(), rollup: "minute" }, abort.signal);
+      if (abort.signal.aborted || this.cell?.id !== id) return;
+      this.cellPast = cellHistoryPoints(hist);
+      this.render();
+    } catch {
+      // Optional: the live series stands alone.
+    }
+  }
+
+  /** The chart's series: the server's past (before the first live value), then live values. */
+  private cellSeries(): SeriesPoint[] {
+    const firstLive = this.cellHistory[0]?.t ?? Infinity;
+    return [...(this.cellPast ?? []).filter((p) => p.t < firstLive), ...this.cellHistory];
   }
 
   /** A live update of the open cell. */
@@ -173,7 +204,7 @@ export class DetailsPanel {
       const a = c.agg;
       setChildren(
         this.el,
-        this.header(`Cell ${c.id}`, `${c.metric} · live values since this panel opened`),
+        this.header(`Cell ${c.id}`, `${c.metric} · ${this.cellPast?.length ? "minute means of the last 6 h, then live values" : "live values since this panel opened"}`),
         h(
           "table",
           { class: "table", "data-testid": "cell-aggregates" },
@@ -189,7 +220,7 @@ export class DetailsPanel {
             ].map(([k, v]) => h("tr", {}, h("td", {}, String(k)), h("td", { class: "num", "data-field": String(k) }, `${fmtNum(v as number | undefined, 2)}${k === "count" ? "" : ` ${c.unit}`}`))),
           ),
         ),
-        svgHost(lineChartSvg(this.cellHistory, { unit: c.unit, title: `${c.metric} mean of ${c.id}` })),
+        svgHost(lineChartSvg(this.cellSeries(), { unit: c.unit, title: `${c.metric} mean of ${c.id}` })),
         this.cellSensors.length
           ? h(
               "div",
@@ -205,4 +236,16 @@ export class DetailsPanel {
       );
     }
   }
+}
+
+/** Minute roll-ups `[bucket_ms, count, mean, min, max]` → chart points of the mean (oldest first). */
+export function cellHistoryPoints(h: CellHistory | null | undefined): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  for (const p of h?.points ?? []) {
+    if (!Array.isArray(p)) continue;
+    const t = p[0];
+    const mean = p[2];
+    if (typeof t === "number" && typeof mean === "number" && Number.isFinite(t) && Number.isFinite(mean)) out.push({ t, v: mean });
+  }
+  return out.sort((a, b) => a.t - b.t);
 }

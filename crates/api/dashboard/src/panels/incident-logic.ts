@@ -4,6 +4,8 @@
 
 import type { Incident, IncidentAction, IncidentState } from "../api/types";
 
+// The server's table (ops `Action::target`); the board prefers each incident's own
+// `allowed_actions` when the server sends it.
 const ACTIONS: Record<IncidentState, readonly IncidentAction[]> = {
   REPORTED: ["dispatch", "escalate"],
   DISPATCHED: ["start", "escalate"],
@@ -11,7 +13,7 @@ const ACTIONS: Record<IncidentState, readonly IncidentAction[]> = {
   RESOLVED: ["close", "reopen"],
   CLOSED: ["reopen"],
   ESCALATED: ["dispatch", "start"],
-  REOPENED: ["dispatch", "start"],
+  REOPENED: ["dispatch", "start", "escalate"],
 };
 
 export const ACTION_TARGET: Record<IncidentAction, IncidentState> = {
@@ -28,6 +30,15 @@ export const ALL_ACTIONS: readonly IncidentAction[] = ["dispatch", "start", "res
 /** Actions the lifecycle allows from `state` (unknown states allow none). */
 export function availableActions(state: string): readonly IncidentAction[] {
   return ACTIONS[state as IncidentState] ?? [];
+}
+
+/**
+ * Actions to offer for an incident: the server's `allowed_actions` (known action names only, in
+ * lifecycle order) when present, else the lifecycle table for its state.
+ */
+export function actionsFor(inc: Pick<Incident, "state" | "allowed_actions">): readonly IncidentAction[] {
+  if (Array.isArray(inc.allowed_actions)) return ALL_ACTIONS.filter((a) => (inc.allowed_actions as readonly string[]).includes(a));
+  return availableActions(inc.state);
 }
 
 export function isActionAllowed(state: string, action: IncidentAction): boolean {

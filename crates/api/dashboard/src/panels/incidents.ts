@@ -4,7 +4,7 @@
 import type { Alarm, Incident, IncidentAction, IncidentMetrics } from "../api/types";
 import { fmtNum, fmtPct, fmtTime, h, setChildren } from "../dom";
 import type { PanelContext } from "./context";
-import { availableActions, compareIncidents, formatDuration, isOpen, slaStatus, upsertIncident } from "./incident-logic";
+import { actionsFor, compareIncidents, formatDuration, isOpen, slaStatus, upsertIncident } from "./incident-logic";
 
 const ACTION_LABEL: Record<IncidentAction, string> = {
   dispatch: "Dispatch",
@@ -93,6 +93,8 @@ export class IncidentsPanel {
   private busy = new Set<string>();
   private teamDraft = new Map<string, string>();
   onLocate: ((i: Incident) => void) | null = null;
+  /** Called after this board changed an incident (the indicators depend on incident times). */
+  onChanged: (() => void) | null = null;
 
   constructor(private readonly ctx: PanelContext) {
     this.render();
@@ -127,6 +129,7 @@ export class IncidentsPanel {
       const updated = await this.ctx.api.post<Incident>(`/api/v1/incidents/${encodeURIComponent(inc.id)}/transition`, body);
       this.incidents = upsertIncident(this.incidents, updated);
       this.ctx.notice(`Incident ${inc.id}: ${action} → ${updated.state}`);
+      this.onChanged?.();
       void this.ctx.api
         .get<IncidentMetrics>("/api/v1/incidents/metrics")
         .then((m) => {
@@ -170,7 +173,7 @@ export class IncidentsPanel {
       const sla = slaStatus(inc, now);
       const due = inc.sla_due ? Date.parse(inc.sla_due) : NaN;
       const busy = this.busy.has(inc.id);
-      const actions = availableActions(inc.state);
+      const actions = actionsFor(inc);
       const open = this.expanded.has(inc.id);
       return h(
         "li",

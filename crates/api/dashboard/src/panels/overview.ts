@@ -60,7 +60,7 @@ export class KpiPanel {
 
   render(): void {
     const s = this.figures.sensors;
-    const total = (s.online ?? 0) + (s.stale ?? 0) + (s.offline ?? 0);
+    const total = (s.online ?? 0) + (s.stale ?? 0) + (s.offline ?? 0) + (s.unseen ?? 0);
     const cityTotal = this.city?.counts.sensors;
     setChildren(
       this.el,
@@ -69,7 +69,7 @@ export class KpiPanel {
         "div",
         { class: "kpi-grid" },
         kpi("Sensors online", total ? `${s.online ?? 0} / ${total}` : cityTotal !== undefined ? `– / ${cityTotal}` : "–", "kpi-sensors-online"),
-        kpi("Stale / offline", total ? `${s.stale ?? 0} / ${s.offline ?? 0}` : "–", "kpi-sensors-stale"),
+        kpi(s.unseen ? "Stale / offline / unseen" : "Stale / offline", total ? `${s.stale ?? 0} / ${s.offline ?? 0}${s.unseen ? ` / ${s.unseen}` : ""}` : "–", "kpi-sensors-stale"),
         kpi("Observations/s", this.obsRate === null ? "–" : fmtNum(this.obsRate, 0), "kpi-obs-rate"),
         kpi("Dead letters", this.deadLetters === null ? "–" : fmtNum(this.deadLetters, 0), "kpi-dead-letters"),
         kpi("Cells on map", fmtNum(this.figures.cells, 0), "kpi-cells"),
@@ -128,9 +128,23 @@ export class IndicatorsPanel {
   private history: number[] = [];
   private drill: string | null = null;
   private error: string | null = null;
+  private soonTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly ctx: PanelContext) {
     this.render();
+  }
+
+  /**
+   * Re-reads the scores shortly (once per burst of calls): live inputs such as incident closure
+   * and response times change the moment an incident moves, so the panel follows them without
+   * waiting for the periodic refresh.
+   */
+  refreshSoon(delayMs = 1500): void {
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      void this.refresh();
+    }, delayMs);
   }
 
   async refresh(): Promise<void> {

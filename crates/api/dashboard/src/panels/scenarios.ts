@@ -1,6 +1,7 @@
 // Scenario runner: choose a preset, run baseline and variant on the server, watch progress,
 // read the baseline-vs-variant KPI table.
 
+import { ApiError } from "../api/client";
 import type { ScenarioEngine, ScenarioRun } from "../api/types";
 import { fmtNum, h, setChildren } from "../dom";
 import type { PanelContext } from "./context";
@@ -14,6 +15,8 @@ export class ScenarioPanel {
   private run: ScenarioRun | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private starting = false;
+  /** Set when the server has no scenario endpoint (404/405 on POST /api/v1/scenarios). */
+  private unavailable: string | null = null;
 
   constructor(private readonly ctx: PanelContext) {
     this.render();
@@ -39,6 +42,9 @@ export class ScenarioPanel {
       this.run = { id: r.id, engine: this.engine, status: r.status, progress: 0 };
       this.poll();
     } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 405)) {
+        this.unavailable = `This server does not run scenarios over the API (${e.status} on POST /api/v1/scenarios). Run them with the citybrain traffic, community or energy commands.`;
+      }
       this.ctx.problem(e, "Starting scenario");
     } finally {
       this.starting = false;
@@ -90,8 +96,9 @@ export class ScenarioPanel {
           { "data-testid": "scenario-preset", onchange: (ev: Event) => (this.preset = (ev.target as HTMLSelectElement).value) },
           presets.map((p) => h("option", { value: p.id, selected: p.id === this.preset, title: p.description ?? "" }, p.name)),
         ),
-        h("button", { "data-testid": "scenario-run", disabled: running || this.starting || !presets.length, onclick: () => void this.start() }, running ? "Running…" : "Run"),
+        h("button", { "data-testid": "scenario-run", disabled: running || this.starting || !presets.length || !!this.unavailable, onclick: () => void this.start() }, running ? "Running…" : "Run"),
       ),
+      this.unavailable ? h("p", { class: "muted small", "data-testid": "scenario-unavailable" }, this.unavailable) : null,
       run
         ? h(
             "div",
