@@ -2,20 +2,36 @@
 //! signal-gated saturation outflow, storage limits with spill-back, and
 //! teleporting gridlock safety. Time-stepped at one second, driven by the
 //! `scenario` scheduler.
+//!
+//! Cost model: a step visits only the queues that hold vehicles (ordered
+//! index sets, [`queue::IndexSet`]) and polls them through ready times kept
+//! in the queues themselves ([`queue::Fifo`]), so its work grows with the
+//! vehicles in the network, not with the size of the network or of the
+//! demand file. What a step does per link or per signal (entry capacity,
+//! signal switching) is a few arithmetic operations on dense arrays.
+//!
+//! Files: `flow.rs` (one step: signals, discharge, arrivals, teleports,
+//! departures, insertion, queue census), `edit.rs` (timed edits and
+//! re-routing), `outcome.rs` (the report), `queue.rs`, `route.rs`.
 
+mod edit;
+mod flow;
+mod outcome;
+mod queue;
 mod route;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use rand::RngExt as _;
 use scenario::{ChaCha8Rng, Engine, Scheduler, SimTime};
 
 use crate::demand::{Route, Trip};
-use crate::edits::{Effect, Timed};
+use crate::edits::Timed;
 use crate::emission::co2_g_per_km;
 use crate::network::{LinkIdx, Network};
 use crate::params::Params;
-use crate::report::{Kpis, LinkBin, LinkReport, REPORT_SCHEMA, Report, VehicleReport};
+use crate::report::Report;
+use queue::{Fifo, IndexSet, Slot};
 use route::Router;
 
 /// No movement: the vehicle ends its trip on this link.
@@ -32,14 +48,22 @@ enum State {
     Unroutable,
 }
 
+/// A vehicle's driving state: what a step reads and writes for every link
+/// the vehicle crosses, in one cache line. Its path is in
+/// [`Simulation::paths`]; what is written once per trip is in [`TripInfo`].
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 struct Veh {
-    route: Vec<LinkIdx>,
-    pos: usize,
+    /// Its path is `paths[start..start + len]`.
+    start: u32,
+    len: u32,
+    /// Position in its path of the link it is on (or will enter first).
+    pos: u32,
+    /// Movement queue it is in (or [`SINK`]).
+    mv: u32,
+    state: State,
     /// Desired speed factor.
     sf: f64,
-    depart_s: f64,
-    entered_s: f64,
     /// When it entered its current link.
     enter_s: f64,
     /// Earliest time it can leave its current link (free-flow traversal done).
@@ -47,10 +71,36 @@ struct Veh {
     /// Free-flow seconds of the links completed.
     ff_s: f64,
     dist_m: f64,
+}
+
+impl Veh {
+    /// Its path.
+    fn path<'a>(&self, paths: &'a [LinkIdx]) -> &'a [LinkIdx] {
+        &paths[self.start as usize..(self.start + self.len) as usize]
+    }
+
+    /// The link at position `k` of its path, if the path is that long.
+    fn link_at(&self, paths: &[LinkIdx], k: u32) -> Option<LinkIdx> {
+        (k < self.len).then(|| paths[(self.start + k) as usize])
+    }
+
+    /// The link it is on (or will enter first).
+    fn link(&self, paths: &[LinkIdx]) -> usize {
+        paths[(self.start + self.pos) as usize].0 as usize
+    }
+}
+
+/// What a run keeps of a trip besides its path and driving state.
+#[derive(Debug, Clone)]
+struct TripInfo {
+    id: String,
+    depart_s: f64,
+    /// Origin and destination of a trip routed at departure.
+    od: Option<(LinkIdx, LinkIdx)>,
+    /// When it entered the network (NaN before).
+    entered_s: f64,
+    /// When it arrived (NaN before).
     arrival_s: f64,
-    state: State,
-    /// Movement queue it is in (or [`SINK`]).
-    mv: u32,
 }
 
 /// What a run is, for the report.
@@ -79,7 +129,10 @@ pub enum Event {
 pub struct Simulation {
     net: Network,
     p: Params,
-    trips: Vec<Trip>,
+    trips: Vec<TripInfo>,
+    /// Every vehicle's path, end to end (a re-routed vehicle's new path is
+    /// appended).
+    paths: Vec<LinkIdx>,
     horizon_s: u32,
     seed: u64,
     scenario_name: Option<String>,
@@ -87,26 +140,35 @@ pub struct Simulation {
     next_trip: usize,
     router: Router,
     // per movement
-    mq: Vec<VecDeque<u32>>,
+    mq: Vec<Fifo>,
+    /// Movements whose queue may hold vehicles: every non-empty queue is in
+    /// it; an empty one leaves when a step finds it empty.
+    mv_active: IndexSet,
+    /// Upstream link of each movement.
+    mv_link: Vec<u32>,
     mv_credit: Vec<f64>,
     mv_rate: Vec<f64>,
     mv_lost: Vec<f64>,
     mv_storage: Vec<f64>,
-    mv_nready: Vec<u32>,
     mv_blocked: Vec<f64>,
     green_start: Vec<f64>,
     // per signal
     sig_phase: Vec<usize>,
     sig_next: Vec<f64>,
     // per link
-    sink: Vec<VecDeque<u32>>,
+    sink: Vec<Fifo>,
+    /// Links whose sink may hold vehicles (every non-empty sink is in it).
+    sink_active: IndexSet,
     waiting: Vec<VecDeque<u32>>,
-    waiting_links: BTreeSet<u32>,
+    /// Links with vehicles waiting to enter (and some just emptied).
+    waiting_links: IndexSet,
     occ: Vec<u32>,
     storage: Vec<f64>,
     entry_credit: Vec<f64>,
     entry_rate: Vec<f64>,
     closed: Vec<u16>,
+    /// Whether any link is closed now (departures check their routes only then).
+    any_closed: bool,
     cut: Vec<u16>,
     capf: Vec<f64>,
     tt_est: Vec<f64>,
@@ -149,26 +211,49 @@ impl Simulation {
         } = meta;
         let nl = net.links.len();
         let nm = net.movements.len();
-        let veh = trips
-            .iter()
+        let mut paths = Vec::with_capacity(
+            trips
+                .iter()
+                .map(|t| match &t.route {
+                    Route::Fixed(r) => r.len(),
+                    Route::Od { .. } => 2,
+                })
+                .sum(),
+        );
+        let mut veh = Vec::with_capacity(trips.len());
+        let trips = trips
+            .into_iter()
             .map(|t| {
                 let z = normal(&mut rng_speed).clamp(-2.0, 2.0);
-                Veh {
-                    route: match &t.route {
-                        Route::Fixed(r) => r.clone(),
-                        Route::Od { from, to } => vec![*from, *to],
-                    },
+                let start = u32::try_from(paths.len()).expect("fewer than 2^32 path links");
+                let od = match t.route {
+                    Route::Fixed(r) => {
+                        paths.extend_from_slice(&r);
+                        None
+                    }
+                    Route::Od { from, to } => {
+                        paths.extend_from_slice(&[from, to]);
+                        Some((from, to))
+                    }
+                };
+                veh.push(Veh {
+                    start,
+                    len: u32::try_from(paths.len()).expect("fewer than 2^32 path links") - start,
                     pos: 0,
+                    mv: SINK,
+                    state: State::Scheduled,
                     sf: (1.0 + p.speed_factor_sd * z).max(0.1),
-                    depart_s: t.depart_s,
-                    entered_s: f64::NAN,
                     enter_s: f64::NAN,
                     ready_s: f64::INFINITY,
                     ff_s: 0.0,
                     dist_m: 0.0,
+                });
+                TripInfo {
+                    id: t.id,
+                    depart_s: t.depart_s,
+                    od,
+                    entered_s: f64::NAN,
                     arrival_s: f64::NAN,
-                    state: State::Scheduled,
-                    mv: SINK,
                 }
             })
             .collect();
@@ -176,24 +261,27 @@ impl Simulation {
         let tt_est = net.links.iter().map(|l| l.free_flow_s()).collect();
         let mut s = Self {
             router: Router::new(nl),
-            mq: vec![VecDeque::new(); nm],
+            mq: vec![Fifo::default(); nm],
+            mv_active: IndexSet::new(nm),
+            mv_link: net.movements.iter().map(|m| m.from.0).collect(),
             mv_credit: vec![0.0; nm],
             mv_rate: vec![0.0; nm],
             mv_lost: vec![0.0; nm],
             mv_storage: vec![1.0; nm],
-            mv_nready: vec![0; nm],
             mv_blocked: vec![f64::NAN; nm],
             green_start: vec![f64::NEG_INFINITY; nm],
             sig_phase: vec![0; net.signals.len()],
             sig_next: vec![0.0; net.signals.len()],
-            sink: vec![VecDeque::new(); nl],
+            sink: vec![Fifo::default(); nl],
+            sink_active: IndexSet::new(nl),
             waiting: vec![VecDeque::new(); nl],
-            waiting_links: BTreeSet::new(),
+            waiting_links: IndexSet::new(nl),
             occ: vec![0; nl],
             storage: vec![1.0; nl],
             entry_credit: vec![0.0; nl],
             entry_rate: vec![0.0; nl],
             closed: vec![0; nl],
+            any_closed: false,
             cut: vec![0; nl],
             capf: vec![1.0; nl],
             tt_est,
@@ -210,6 +298,7 @@ impl Simulation {
             net,
             p,
             trips,
+            paths,
             horizon_s,
             seed,
             scenario_name,
@@ -289,11 +378,26 @@ impl Simulation {
     }
 
     /// The queue (movement or sink) a vehicle at route position `pos` joins.
-    fn target(&self, v: &Veh, pos: usize) -> u32 {
-        match v.route.get(pos + 1) {
-            Some(&next) => self.net.movement(v.route[pos], next).map_or(SINK, |m| m.0),
+    fn target(&self, v: &Veh, pos: u32) -> u32 {
+        match v.link_at(&self.paths, pos + 1) {
+            Some(next) => self
+                .net
+                .movement(self.paths[(v.start + pos) as usize], next)
+                .map_or(SINK, |m| m.0),
             None => SINK,
         }
+    }
+
+    /// Gives vehicle `vi` a new path: the first `keep` links of its current
+    /// one followed by `tail`.
+    fn set_path(&mut self, vi: usize, keep: u32, tail: &[LinkIdx]) {
+        let v = &mut self.veh[vi];
+        let start = self.paths.len();
+        let old = v.start as usize;
+        self.paths.extend_from_within(old..old + keep as usize);
+        self.paths.extend_from_slice(tail);
+        v.start = u32::try_from(start).expect("fewer than 2^32 path links");
+        v.len = u32::try_from(self.paths.len() - start).expect("path fits u32");
     }
 
     fn has_space(&self, l: usize, mv: u32) -> bool {
@@ -301,31 +405,42 @@ impl Simulation {
             && f64::from(self.occ[l]) + 1.0 <= self.storage[l] + 1e-9
             && self.entry_credit[l] >= 1.0 - 1e-9
             && (mv == SINK
-                || f64::from(self.mq[mv as usize].len() as u32) + 1.0
+                || f64::from(u32::try_from(self.mq[mv as usize].len()).expect("queue fits u32"))
+                    + 1.0
                     <= self.mv_storage[mv as usize] + 1e-9)
     }
 
     /// Puts vehicle `vi` onto link `route[pos]` at time `t`, having crossed
-    /// the junction in `cross_s`.
-    fn enter(&mut self, vi: u32, t: f64, cross_s: f64) {
-        let v = &self.veh[vi as usize];
-        let l = v.route[v.pos].0 as usize;
-        let mv = self.target(v, v.pos);
+    /// the junction in `cross_s`, into the queue of movement `mv` (its
+    /// [`Self::target`] there).
+    fn enter(&mut self, vi: u32, t: f64, cross_s: f64, mv: u32) {
+        let v = &mut self.veh[vi as usize];
+        let l = v.link(&self.paths);
         let link = &self.net.links[l];
         let ff = link.length_m / (link.speed_mps * v.sf);
-        let v = &mut self.veh[vi as usize];
         v.enter_s = t;
         v.ready_s = t + cross_s + ff;
         v.mv = mv;
         v.state = State::OnLink;
+        let slot = Slot {
+            ready_s: v.ready_s,
+            vi,
+        };
         self.occ[l] += 1;
         self.entry_credit[l] -= 1.0;
         let b = self.bin(t);
         self.bin_entered[l * self.n_bins + b] += 1;
+        self.enqueue(l, mv, slot);
+    }
+
+    /// Appends `slot` to movement `mv`'s queue, or to link `l`'s sink.
+    fn enqueue(&mut self, l: usize, mv: u32, slot: Slot) {
         if mv == SINK {
-            self.sink[l].push_back(vi);
+            self.sink[l].push(slot);
+            self.sink_active.insert(l);
         } else {
-            self.mq[mv as usize].push_back(vi);
+            self.mq[mv as usize].push(slot);
+            self.mv_active.insert(mv as usize);
         }
     }
 
@@ -333,7 +448,7 @@ impl Simulation {
     /// movement with crossing length `cross_m` (0 at the destination).
     fn leave(&mut self, vi: u32, t: f64, cross_m: f64) {
         let v = &mut self.veh[vi as usize];
-        let l = v.route[v.pos].0 as usize;
+        let l = v.link(&self.paths);
         let link = &self.net.links[l];
         let ff = link.length_m / (link.speed_mps * v.sf);
         let dt = (t - v.enter_s).max(1e-3);
@@ -363,530 +478,6 @@ impl Simulation {
         self.insert(t);
         self.record_queues(t);
     }
-
-    fn switch_signals(&mut self, t: f64) {
-        for si in 0..self.net.signals.len() {
-            while t >= self.sig_next[si] {
-                let plan = &self.net.signals[si];
-                let old = self.sig_phase[si];
-                let new = (old + 1) % plan.phases.len();
-                let at = self.sig_next[si];
-                for (k, m) in plan.movements.iter().enumerate() {
-                    let (g_old, g_new) = (plan.phases[old].green[k], plan.phases[new].green[k]);
-                    if g_new && !g_old {
-                        self.green_start[m.0 as usize] = at;
-                    } else if !g_new {
-                        self.green_start[m.0 as usize] = f64::INFINITY;
-                    }
-                }
-                self.sig_phase[si] = new;
-                self.sig_next[si] = at + plan.phases[new].duration_s;
-                if plan.cycle_s() <= 0.0 {
-                    break;
-                }
-            }
-        }
-    }
-
-    fn discharge(&mut self, t: f64) {
-        for m in 0..self.mq.len() {
-            if self.mq[m].is_empty() {
-                self.mv_credit[m] = 0.0;
-                continue;
-            }
-            if t < self.green_start[m] + self.mv_lost[m] {
-                self.mv_credit[m] = 0.0;
-                self.mv_blocked[m] = f64::NAN;
-                continue;
-            }
-            let cap = f64::from(self.net.movements[m].lanes).max(1.0);
-            self.mv_credit[m] = self.mv_credit[m].min(cap) + self.mv_rate[m];
-            while self.mv_credit[m] >= 1.0 - 1e-9 {
-                let Some(&vi) = self.mq[m].front() else { break };
-                if self.veh[vi as usize].ready_s > t {
-                    break;
-                }
-                let v = &self.veh[vi as usize];
-                let next = v.route[v.pos + 1].0 as usize;
-                let next_mv = self.target(v, v.pos + 1);
-                if !self.has_space(next, next_mv) {
-                    if self.mv_blocked[m].is_nan() {
-                        self.mv_blocked[m] = t;
-                    } else if t - self.mv_blocked[m] >= self.p.stuck_time_s {
-                        self.mq[m].pop_front();
-                        self.mv_nready[m] = self.mv_nready[m].saturating_sub(1);
-                        self.start_teleport(vi, t);
-                        self.mv_blocked[m] = f64::NAN;
-                    }
-                    break;
-                }
-                self.mv_blocked[m] = f64::NAN;
-                self.mq[m].pop_front();
-                self.mv_nready[m] = self.mv_nready[m].saturating_sub(1);
-                self.mv_credit[m] -= 1.0;
-                let mv = &self.net.movements[m];
-                let (cross_m, cross_v) = (mv.cross_m, mv.cross_speed_mps);
-                self.leave(vi, t, cross_m);
-                let v = &mut self.veh[vi as usize];
-                v.pos += 1;
-                let cross_s = cross_m / cross_v.min(self.net.links[next].speed_mps * v.sf);
-                self.enter(vi, t, cross_s);
-            }
-        }
-    }
-
-    fn arrive(&mut self, t: f64) {
-        for l in 0..self.sink.len() {
-            while let Some(&vi) = self.sink[l].front() {
-                if self.veh[vi as usize].ready_s > t {
-                    break;
-                }
-                self.sink[l].pop_front();
-                self.leave(vi, t, 0.0);
-                let v = &mut self.veh[vi as usize];
-                v.state = State::Arrived;
-                v.arrival_s = t;
-            }
-        }
-    }
-
-    /// Takes a blocked queue head out of the network and lets it travel along
-    /// its route at free-flow speed until a link has room (SUMO's teleport).
-    fn start_teleport(&mut self, vi: u32, t: f64) {
-        self.teleports += 1;
-        let v = &mut self.veh[vi as usize];
-        let l = v.route[v.pos].0 as usize;
-        self.occ[l] -= 1;
-        let link = &self.net.links[l];
-        v.ff_s += link.length_m / (link.speed_mps * v.sf);
-        v.dist_m += link.length_m;
-        self.skip_link(vi, t);
-    }
-
-    /// Moves a teleporting vehicle virtually over its next link.
-    fn skip_link(&mut self, vi: u32, t: f64) {
-        let v = &mut self.veh[vi as usize];
-        v.pos += 1;
-        let link = &self.net.links[v.route[v.pos].0 as usize];
-        v.enter_s = t;
-        v.ready_s = t + link.length_m / (link.speed_mps * v.sf);
-        v.state = State::Teleporting;
-        v.mv = SINK;
-        self.teleporting.push(vi);
-    }
-
-    fn teleport_step(&mut self, t: f64) {
-        if self.teleporting.is_empty() {
-            return;
-        }
-        let list = std::mem::take(&mut self.teleporting);
-        for vi in list {
-            let v = &self.veh[vi as usize];
-            if v.ready_s > t {
-                self.teleporting.push(vi);
-                continue;
-            }
-            let link = &self.net.links[v.route[v.pos].0 as usize];
-            let (len, ff) = (link.length_m, link.length_m / (link.speed_mps * v.sf));
-            let v = &mut self.veh[vi as usize];
-            v.ff_s += ff;
-            v.dist_m += len;
-            if v.pos + 1 == v.route.len() {
-                v.state = State::Arrived;
-                v.arrival_s = t;
-                continue;
-            }
-            let v = &self.veh[vi as usize];
-            let next = v.route[v.pos + 1].0 as usize;
-            let next_mv = self.target(v, v.pos + 1);
-            if self.has_space(next, next_mv) {
-                self.veh[vi as usize].pos += 1;
-                self.enter(vi, t, 0.0);
-            } else {
-                self.skip_link(vi, t);
-            }
-        }
-    }
-
-    fn depart(&mut self, t: f64) {
-        while self.next_trip < self.trips.len() && self.trips[self.next_trip].depart_s <= t {
-            let i = self.next_trip;
-            self.next_trip += 1;
-            let vi = u32::try_from(i).expect("fewer than 2^32 vehicles");
-            let needs_route = matches!(self.trips[i].route, Route::Od { .. })
-                || self.veh[i]
-                    .route
-                    .iter()
-                    .any(|l| self.closed[l.0 as usize] > 0);
-            if needs_route {
-                let (o, d) = (
-                    self.trips[i].route.origin(),
-                    self.trips[i].route.destination(),
-                );
-                let path = if self.closed[o.0 as usize] > 0 || self.closed[d.0 as usize] > 0 {
-                    None
-                } else if o == d {
-                    Some(vec![o])
-                } else {
-                    self.router
-                        .shortest(&self.net, &self.tt_est, &self.closed, o, d)
-                };
-                match path {
-                    Some(p) => self.veh[i].route = p,
-                    None => {
-                        self.veh[i].state = State::Unroutable;
-                        continue;
-                    }
-                }
-            }
-            self.veh[i].state = State::Waiting;
-            let o = self.veh[i].route[0].0;
-            self.waiting[o as usize].push_back(vi);
-            self.waiting_links.insert(o);
-        }
-    }
-
-    fn insert(&mut self, t: f64) {
-        if self.waiting_links.is_empty() {
-            return;
-        }
-        let links: Vec<u32> = self.waiting_links.iter().copied().collect();
-        for l in links {
-            while let Some(&vi) = self.waiting[l as usize].front() {
-                let mv = self.target(&self.veh[vi as usize], 0);
-                if !self.has_space(l as usize, mv) {
-                    break;
-                }
-                self.waiting[l as usize].pop_front();
-                self.veh[vi as usize].entered_s = t;
-                self.enter(vi, t, 0.0);
-            }
-            if self.waiting[l as usize].is_empty() {
-                self.waiting_links.remove(&l);
-            }
-        }
-    }
-
-    fn record_queues(&mut self, t: f64) {
-        let b = self.bin(t);
-        for l in 0..self.net.links.len() {
-            let mut q = 0u32;
-            for m in self.net.links[l].moves.clone() {
-                let m = m as usize;
-                let dq = &self.mq[m];
-                let mut n = self.mv_nready[m] as usize;
-                while n < dq.len() && self.veh[dq[n] as usize].ready_s <= t {
-                    n += 1;
-                }
-                self.mv_nready[m] = u32::try_from(n).expect("queue fits u32");
-                q += self.mv_nready[m];
-            }
-            let slot = &mut self.bin_queue[l * self.n_bins + b];
-            *slot = (*slot).max(q);
-        }
-    }
-
-    fn edit(&mut self, i: usize, start: bool, t: f64) {
-        if self.active[i] == start {
-            return;
-        }
-        self.active[i] = start;
-        let e = self.timed[i];
-        let l = e.link.0 as usize;
-        match e.effect {
-            Effect::Close => {
-                if start {
-                    self.closed[l] += 1;
-                } else {
-                    self.closed[l] -= 1;
-                }
-            }
-            Effect::CutLanes(k) => {
-                if start {
-                    self.cut[l] += k;
-                } else {
-                    self.cut[l] -= k;
-                }
-                if self.cut[l] >= self.net.links[l].lanes {
-                    // every lane blocked: the link is closed meanwhile
-                    let was = self.closed[l];
-                    self.closed[l] = was.max(1);
-                } else if matches!(e.effect, Effect::CutLanes(_)) && !start {
-                    let closures = (0..self.timed.len())
-                        .filter(|&j| {
-                            self.active[j]
-                                && self.timed[j].link == e.link
-                                && self.timed[j].effect == Effect::Close
-                        })
-                        .count();
-                    self.closed[l] = u16::try_from(closures).unwrap_or(u16::MAX);
-                }
-            }
-            Effect::Capacity(_) => {}
-        }
-        self.capf[l] = (0..self.timed.len())
-            .filter(|&j| self.active[j] && self.timed[j].link == e.link)
-            .map(|j| match self.timed[j].effect {
-                Effect::Capacity(f) => f,
-                _ => 1.0,
-            })
-            .product();
-        self.refresh_link(l);
-        if start && self.closed[l] > 0 {
-            self.reroute_around_closures(t);
-        }
-    }
-
-    /// Re-routes every vehicle whose remaining path uses a closed link.
-    fn reroute_around_closures(&mut self, _t: f64) {
-        for vi in 0..self.veh.len() {
-            let v = &self.veh[vi];
-            if !matches!(v.state, State::Waiting | State::OnLink | State::Teleporting) {
-                continue;
-            }
-            let from = if v.state == State::Waiting { 0 } else { v.pos };
-            if !v.route[from + 1..]
-                .iter()
-                .any(|l| self.closed[l.0 as usize] > 0)
-            {
-                continue;
-            }
-            let (cur, dest) = (v.route[from], v.route[v.route.len() - 1]);
-            let path = if self.closed[dest.0 as usize] > 0 {
-                None
-            } else {
-                self.router
-                    .shortest(&self.net, &self.tt_est, &self.closed, cur, dest)
-            };
-            let vi32 = u32::try_from(vi).expect("vehicle index");
-            match path {
-                Some(p) => {
-                    let v = &mut self.veh[vi];
-                    v.route.truncate(from);
-                    v.route.extend(p);
-                    if v.state == State::OnLink {
-                        let new_mv = self.target(&self.veh[vi], from);
-                        let old_mv = self.veh[vi].mv;
-                        if new_mv != old_mv {
-                            self.remove_from_queue(vi32, old_mv);
-                            self.veh[vi].mv = new_mv;
-                            if new_mv == SINK {
-                                self.sink[cur.0 as usize].push_back(vi32);
-                            } else {
-                                self.mq[new_mv as usize].push_back(vi32);
-                            }
-                        }
-                    }
-                }
-                None => {
-                    let v = &self.veh[vi];
-                    match v.state {
-                        State::OnLink => {
-                            self.remove_from_queue(vi32, v.mv);
-                            self.occ[cur.0 as usize] -= 1;
-                        }
-                        State::Waiting => {
-                            let q = &mut self.waiting[cur.0 as usize];
-                            if let Some(k) = q.iter().position(|&x| x == vi32) {
-                                q.remove(k);
-                            }
-                        }
-                        _ => self.teleporting.retain(|&x| x != vi32),
-                    }
-                    self.veh[vi].state = State::Removed;
-                }
-            }
-        }
-    }
-
-    fn remove_from_queue(&mut self, vi: u32, mv: u32) {
-        let l = self.veh[vi as usize].route[self.veh[vi as usize].pos].0 as usize;
-        let q = if mv == SINK {
-            &mut self.sink[l]
-        } else {
-            &mut self.mq[mv as usize]
-        };
-        if let Some(k) = q.iter().position(|&x| x == vi) {
-            q.remove(k);
-            if mv != SINK && (k as u32) < self.mv_nready[mv as usize] {
-                self.mv_nready[mv as usize] -= 1;
-            }
-        }
-    }
-
-    /// Vehicles loaded so far (departed and routable).
-    #[cfg(test)]
-    pub(crate) fn census(&self) -> Census {
-        let mut c = Census::default();
-        for v in &self.veh {
-            match v.state {
-                State::Scheduled | State::Unroutable => {}
-                State::Waiting => c.waiting += 1,
-                State::OnLink | State::Teleporting => c.en_route += 1,
-                State::Arrived => c.arrived += 1,
-                State::Removed => c.removed += 1,
-            }
-            if !matches!(v.state, State::Scheduled | State::Unroutable) {
-                c.loaded += 1;
-            }
-        }
-        for (l, &o) in self.occ.iter().enumerate() {
-            c.max_fill = c.max_fill.max(f64::from(o) / self.storage[l]);
-        }
-        c.min_credit = self.mv_credit.iter().copied().fold(f64::INFINITY, f64::min);
-        c
-    }
-
-    fn report(&self) -> Report {
-        let h = f64::from(self.horizon_s);
-        let mut k = Kpis {
-            loaded_vehicles: 0,
-            completed_trips: 0,
-            unserved_vehicles: 0,
-            en_route_vehicles: 0,
-            waiting_to_enter: 0,
-            removed_vehicles: 0,
-            unroutable_trips: 0,
-            avg_travel_time_s: 0.0,
-            avg_travel_time_completed_s: 0.0,
-            mean_delay_s: 0.0,
-            vkt_km: 0.0,
-            vht_h: 0.0,
-            mean_speed_kmh: 0.0,
-            travel_time_index: 0.0,
-            co2_kg: self.co2_g / 1000.0,
-            teleports: self.teleports,
-            wall_s: None,
-        };
-        let (mut tt_sum, mut tt_done, mut delay_sum, mut ff_sum) = (0.0, 0.0, 0.0, 0.0);
-        let mut vehicles = Vec::new();
-        for (i, v) in self.veh.iter().enumerate() {
-            if v.state == State::Scheduled || v.depart_s >= h {
-                continue;
-            }
-            if v.state == State::Unroutable {
-                k.unroutable_trips += 1;
-                continue;
-            }
-            k.loaded_vehicles += 1;
-            let end = if v.state == State::Arrived {
-                v.arrival_s
-            } else {
-                h
-            };
-            let tt = end - v.depart_s;
-            let (mut ff, mut dist) = (v.ff_s, v.dist_m);
-            match v.state {
-                State::Arrived => {
-                    k.completed_trips += 1;
-                    tt_done += tt;
-                }
-                State::OnLink | State::Teleporting => {
-                    k.en_route_vehicles += 1;
-                    let link = &self.net.links[v.route[v.pos].0 as usize];
-                    let span = (v.ready_s - v.enter_s).max(1e-9);
-                    let frac = ((h - v.enter_s) / span).clamp(0.0, 1.0);
-                    ff += frac * link.length_m / (link.speed_mps * v.sf);
-                    dist += frac * link.length_m;
-                }
-                State::Waiting => k.waiting_to_enter += 1,
-                State::Removed => k.removed_vehicles += 1,
-                State::Scheduled | State::Unroutable => {}
-            }
-            let in_net = if v.entered_s.is_nan() {
-                0.0
-            } else {
-                (end - v.entered_s).max(0.0)
-            };
-            let delay = tt - ff;
-            tt_sum += tt;
-            delay_sum += delay;
-            ff_sum += ff;
-            k.vkt_km += dist / 1000.0;
-            k.vht_h += in_net / 3600.0;
-            if self.p.record_vehicles {
-                vehicles.push(VehicleReport {
-                    id: self.trips[i].id.clone(),
-                    depart_s: v.depart_s,
-                    entered_s: (!v.entered_s.is_nan()).then_some(v.entered_s),
-                    arrival_s: (v.state == State::Arrived).then_some(v.arrival_s),
-                    route: v
-                        .route
-                        .iter()
-                        .map(|l| self.net.links[l.0 as usize].id.clone())
-                        .collect(),
-                    travel_time_s: tt,
-                    delay_s: delay,
-                    distance_m: dist,
-                });
-            }
-        }
-        k.unserved_vehicles = k.loaded_vehicles - k.completed_trips;
-        #[allow(clippy::cast_precision_loss)]
-        {
-            let n = k.loaded_vehicles.max(1) as f64;
-            k.avg_travel_time_s = tt_sum / n;
-            k.mean_delay_s = delay_sum / n;
-            k.avg_travel_time_completed_s = tt_done / k.completed_trips.max(1) as f64;
-        }
-        k.mean_speed_kmh = if k.vht_h > 0.0 {
-            k.vkt_km / k.vht_h
-        } else {
-            0.0
-        };
-        k.travel_time_index = if ff_sum > 0.0 {
-            k.vht_h * 3600.0 / ff_sum
-        } else {
-            1.0
-        };
-        let links = self
-            .net
-            .links
-            .iter()
-            .enumerate()
-            .map(|(l, link)| {
-                let bins: Vec<LinkBin> = (0..self.n_bins)
-                    .map(|b| {
-                        let j = l * self.n_bins + b;
-                        LinkBin {
-                            start_s: u32::try_from(b).unwrap_or(u32::MAX) * self.p.bin_s,
-                            entered: self.bin_entered[j],
-                            mean_speed_kmh: (self.bin_time[j] > 0.0)
-                                .then(|| self.bin_dist[j] / self.bin_time[j] * 3.6),
-                            max_queue: self.bin_queue[j],
-                        }
-                    })
-                    .collect();
-                LinkReport {
-                    id: link.id.clone(),
-                    entered: bins.iter().map(|b| u64::from(b.entered)).sum(),
-                    bins,
-                }
-            })
-            .collect();
-        Report {
-            schema: REPORT_SCHEMA.to_string(),
-            scenario: self.scenario_name.clone(),
-            seed: self.seed,
-            horizon_s: self.horizon_s,
-            kpis: k,
-            links,
-            vehicles,
-        }
-    }
-}
-
-/// Counts for the conservation property tests.
-#[cfg(test)]
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Census {
-    pub loaded: u64,
-    pub waiting: u64,
-    pub en_route: u64,
-    pub arrived: u64,
-    pub removed: u64,
-    pub max_fill: f64,
-    pub min_credit: f64,
 }
 
 fn secs(s: f64) -> SimTime {

@@ -1,0 +1,164 @@
+//! The model's hot data structures: FIFO queues that keep their vehicles'
+//! ready times inline (so polling a queue never touches the vehicle table),
+//! and the ordered sets of queues that may hold vehicles (so a step visits
+//! only those, in index order, instead of every movement and link).
+
+use std::collections::VecDeque;
+
+/// A vehicle in a queue with the time it may leave (a copy of the vehicle's
+/// `ready_s`, which does not change while it is queued).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Slot {
+    pub ready_s: f64,
+    pub vi: u32,
+}
+
+/// A FIFO of vehicles on one link: a movement's lane-group queue or a link's
+/// sink (vehicles ending their trip there).
+///
+/// Besides the vehicles it keeps, without touching them: the head's ready
+/// time, the length of the *ready prefix* (the queue counted at the stop
+/// line: vehicles from the front whose ready time has passed, stopping at the
+/// first that is still travelling) and the ready time of the first vehicle
+/// after that prefix. Invariants: `head_ready_s` is the front's ready time
+/// (infinite when empty); `nready <= len`; `pending_ready_s` is the ready time
+/// of the slot at `nready` (infinite when `nready == len`).
+#[derive(Debug, Clone)]
+pub(super) struct Fifo {
+    slots: VecDeque<Slot>,
+    head_ready_s: f64,
+    pending_ready_s: f64,
+    nready: u32,
+}
+
+impl Default for Fifo {
+    fn default() -> Self {
+        Self {
+            slots: VecDeque::new(),
+            head_ready_s: f64::INFINITY,
+            pending_ready_s: f64::INFINITY,
+            nready: 0,
+        }
+    }
+}
+
+impl Fifo {
+    /// Appends a vehicle at the back.
+    pub fn push(&mut self, s: Slot) {
+        if self.slots.is_empty() {
+            self.head_ready_s = s.ready_s;
+        }
+        if self.nready as usize == self.slots.len() {
+            self.pending_ready_s = s.ready_s;
+        }
+        self.slots.push_back(s);
+    }
+
+    /// Takes the front vehicle out.
+    pub fn pop(&mut self) -> Option<Slot> {
+        let s = self.slots.pop_front()?;
+        self.head_ready_s = self.ready_at(0);
+        if self.nready > 0 {
+            // the slot at `nready` moved down with the others: same vehicle
+            self.nready -= 1;
+        } else {
+            self.pending_ready_s = self.head_ready_s;
+        }
+        Some(s)
+    }
+
+    /// Takes vehicle `vi` out wherever it is; whether it was there.
+    pub fn remove(&mut self, vi: u32) -> bool {
+        let Some(k) = self.slots.iter().position(|s| s.vi == vi) else {
+            return false;
+        };
+        self.slots.remove(k);
+        self.head_ready_s = self.ready_at(0);
+        let n = self.nready as usize;
+        if k < n {
+            self.nready -= 1;
+        } else if k == n {
+            self.pending_ready_s = self.ready_at(n);
+        }
+        true
+    }
+
+    /// Extends the ready prefix over every vehicle ready by `t` (in order,
+    /// stopping at the first that is not) and returns its length.
+    pub fn count_ready(&mut self, t: f64) -> u32 {
+        if self.pending_ready_s <= t {
+            let mut n = self.nready as usize;
+            while n < self.slots.len() && self.slots[n].ready_s <= t {
+                n += 1;
+            }
+            self.nready = u32::try_from(n).expect("queue fits u32");
+            self.pending_ready_s = self.ready_at(n);
+        }
+        self.nready
+    }
+
+    /// The front vehicle.
+    pub fn front(&self) -> Option<Slot> {
+        self.slots.front().copied()
+    }
+
+    /// The front vehicle's ready time (infinite when empty).
+    pub fn head_ready_s(&self) -> f64 {
+        self.head_ready_s
+    }
+
+    /// Number of vehicles.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether no vehicle is queued.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn ready_at(&self, k: usize) -> f64 {
+        self.slots.get(k).map_or(f64::INFINITY, |s| s.ready_s)
+    }
+}
+
+/// A set of small indices (queues that may hold vehicles), iterated in
+/// increasing order. Iteration with [`IndexSet::next_from`] reads the live
+/// set, so an index inserted ahead of the cursor is still visited in the same
+/// pass, exactly as a scan over every index would.
+#[derive(Debug, Clone, Default)]
+pub(super) struct IndexSet {
+    words: Vec<u64>,
+}
+
+impl IndexSet {
+    /// An empty set for indices `0..n`.
+    pub fn new(n: usize) -> Self {
+        Self {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    /// Adds `i`.
+    pub fn insert(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Removes `i`.
+    pub fn remove(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+
+    /// The smallest index `>= i` in the set.
+    pub fn next_from(&self, i: usize) -> Option<usize> {
+        let mut w = i / 64;
+        let mut bits = *self.words.get(w)? & (u64::MAX << (i % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.words.get(w)?;
+        }
+    }
+}
