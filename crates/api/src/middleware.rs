@@ -431,3 +431,45 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     }
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_500_problem_whose_message_stays_in_the_log() {
+        let r = panic_response(Box::new("boom at line 7"));
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let d = r.extensions().get::<InternalDetail>().unwrap();
+        assert!(d.0.contains("boom at line 7"));
+    }
+
+    #[test]
+    fn request_ids_from_clients_must_be_short_and_plain() {
+        assert_eq!(
+            sane_id(&HeaderValue::from_static("req-1.a_b")),
+            Some("req-1.a_b".into())
+        );
+        assert_eq!(sane_id(&HeaderValue::from_static("a b")), None);
+        assert_eq!(sane_id(&HeaderValue::from_static("")), None);
+        let long = "x".repeat(65);
+        assert_eq!(sane_id(&HeaderValue::from_str(&long).unwrap()), None);
+        assert_ne!(new_request_id(), new_request_id());
+    }
+
+    #[test]
+    fn only_stream_paths_read_access_token_from_the_query() {
+        assert!(is_stream("/api/v1/stream"));
+        assert!(is_stream("/api/v1/stream/sse"));
+        assert!(!is_stream("/api/v1/city"));
+        assert_eq!(
+            query_param(Some("a=1&access_token=cb_x&b=2"), "access_token"),
+            Some("cb_x")
+        );
+        assert_eq!(query_param(None, "access_token"), None);
+    }
+}

@@ -17,8 +17,16 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     let latency = [
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
     ];
+    // publish-to-durable/-twin: steps of 1.3-2x (instead of 2-2.5x), so the
+    // quantiles that load runs and dashboards interpolate from them are tighter
+    let end_to_end = [
+        0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15,
+        0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0,
+    ];
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &latency)?
+        // a Prefix matcher wins over a Suffix matcher (the exporter tries them in that order)
+        .set_buckets_for_metric(Matcher::Prefix("citybrain_publish_to_".into()), &end_to_end)?
         .install_recorder()?;
     let upkeep = handle.clone();
     std::thread::Builder::new()
@@ -92,4 +100,20 @@ fn status_name(s: twin::SensorStatus) -> &'static str {
 /// Deliveries waiting for the writer.
 pub fn writer_backlog(n: usize) {
     gauge!("citybrain_writer_backlog_messages").set(n as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn end_to_end_latencies_get_the_fine_buckets_and_other_timings_the_default() {
+        let handle = super::install().expect("the recorder installs");
+        super::publish_to_twin(0.0015);
+        metrics::histogram!("citybrain_writer_commit_seconds").record(0.0015);
+        let text = handle.render();
+        let has = |line: &str| text.lines().any(|l| l.starts_with(line));
+        assert!(has("citybrain_publish_to_twin_seconds_bucket{le=\"0.002\"}"), "{text}");
+        assert!(has("citybrain_publish_to_twin_seconds_bucket{le=\"60\"}"), "{text}");
+        assert!(has("citybrain_writer_commit_seconds_bucket{le=\"0.0025\"}"), "{text}");
+        assert!(!has("citybrain_writer_commit_seconds_bucket{le=\"0.002\"}"), "{text}");
+    }
 }

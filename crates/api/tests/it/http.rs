@@ -267,3 +267,39 @@ async fn ready_reports_its_flags_as_plain_json() {
     assert_eq!(r.content_type(), "application/json");
     assert_eq!(r.body["ready"], false);
 }
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_configured() {
+    let preflight = || {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/v1/city")
+            .header(header::ORIGIN, "http://wall.example.org")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let off = app().await;
+    let r = off.call(preflight()).await;
+    assert!(r.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    let on = app_with(Options {
+        cors_origins: vec!["http://wall.example.org".into()],
+        ..Options::default()
+    })
+    .await;
+    let r = on.call(preflight()).await;
+    assert_eq!(
+        r.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://wall.example.org"
+    );
+    let other = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/api/v1/city")
+        .header(header::ORIGIN, "http://evil.example.org")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+        .body(Body::empty())
+        .unwrap();
+    let r = on.call(other).await;
+    assert!(r.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}

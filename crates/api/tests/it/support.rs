@@ -35,6 +35,7 @@ pub struct Options {
     pub body_limit_bytes: usize,
     pub hub: usize,
     pub default_rules: bool,
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Options {
@@ -46,6 +47,7 @@ impl Default for Options {
             body_limit_bytes: 1 << 20,
             hub: 64,
             default_rules: true,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -72,6 +74,7 @@ pub async fn app_with(o: Options) -> App {
         rate_limit_per_sec: o.rate_limit_per_sec,
         rate_limit_burst: o.rate_limit_burst,
         body_limit_bytes: o.body_limit_bytes,
+        cors_origins: o.cors_origins.clone(),
         ..HttpConfig::default()
     };
     let auth = AuthConfig {
