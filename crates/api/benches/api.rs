@@ -178,6 +178,45 @@ fn bench(c: &mut Criterion, f: &Fixture) {
         b.iter(|| black_box(f.rt.block_on(call("/health".into()))));
     });
     g.finish();
+
+    // a live cell frame of 50,000 cells, serialised per client
+    let rows: Vec<api::CellRow> = snap
+        .cells(h3o::Resolution::Ten, METRIC, None)
+        .expect("res 10")
+        .iter()
+        .cycle()
+        .take(50_000)
+        .map(|a| {
+            let w = api::routes::city::live_window(a);
+            (
+                a.cell.to_string(),
+                w.mean().unwrap_or(0.0) + 0.123_456_789,
+                w.count(),
+                w.min().unwrap_or(0.0) + 0.111_111_1,
+                w.max().unwrap_or(0.0) + 0.987_654_3,
+                w.last().map_or(0.0, |l| l.0) + 0.555_555_5,
+            )
+        })
+        .collect();
+    let frame = LiveUpdate::Cells {
+        res: 10,
+        metric: METRIC.into(),
+        cells: rows,
+    };
+    let mut g = c.benchmark_group("stream_frame_50k_cells");
+    g.throughput(Throughput::Elements(50_000));
+    g.sample_size(20);
+    for format in ["compact", "full"] {
+        let q: api::routes::stream::StreamQuery =
+            axum::extract::Query::try_from_uri(&format!("/s?format={format}").parse().expect("uri"))
+                .expect("query")
+                .0;
+        let filter = api::routes::stream::Filter::parse(&q).expect("filter");
+        let bytes = filter.render(&frame).map_or(0, |m| m.len());
+        eprintln!("stream frame of 50,000 cells, format={format}: {bytes} bytes");
+        g.bench_function(format, |b| b.iter(|| black_box(filter.render(&frame))));
+    }
+    g.finish();
 }
 
 /// Serves the fixture for `secs` seconds with an ingest loop at `rate`

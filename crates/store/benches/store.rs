@@ -15,6 +15,10 @@
 //! - `copy` (PostgreSQL): `COPY ... FROM STDIN` into the identical table, the
 //!   bulk-load limit.
 //!
+//! Then `count_observations/*`: `Store::count_observations` (the running total)
+//! next to `count_observations_exact` (`COUNT(*)`) on the table the insert
+//! benches filled.
+//!
 //! ```text
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p store --bench store
 //! ```
@@ -302,6 +306,22 @@ fn store_benches(c: &mut Criterion, rt: &Runtime, label: &str, store: &Store, pe
             }
         }
     }
+    g.finish();
+
+    // Reading the number of stored rows, now that the table holds every row
+    // written above: the running total next to COUNT(*) over the table.
+    let rows = rt.block_on(store.count_observations_exact()).unwrap();
+    let mut g = c.benchmark_group(format!("count_observations/{label}"));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("running_total", rows), |b| {
+        b.iter(|| assert_eq!(rt.block_on(store.count_observations()).unwrap(), rows));
+    });
+    g.bench_function(BenchmarkId::new("count_star", rows), |b| {
+        b.iter(|| assert_eq!(rt.block_on(store.count_observations_exact()).unwrap(), rows));
+    });
     g.finish();
 }
 

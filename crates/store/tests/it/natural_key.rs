@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use domain::{Observation, SensorKind, Timestamp};
+use domain::{ObsKey, Observation, SensorKind, Timestamp};
 use h3o::{LatLng, Resolution as H3Res};
 use sqlx::migrate::Migrator;
 use sqlx::{AssertSqlSafe, Connection};
@@ -467,4 +467,77 @@ async fn upgrade_load_run() {
     eprintln!("postgres: upgrade of {UPGRADE_ROWS} rows took {took:.2?}");
     store.close().await;
     schema.drop_now().await;
+}
+
+/// Finds the colliding pair of [`COLLIDING_SENSORS`] again: a
+/// distinguished-point (van Oorschot-Wiener) collision search on the map
+/// key -> sensor id `det-` + 11 characters of the key -> `ObsKey` of that
+/// sensor's `flow` at [`COLLIDING_TS`]. Walks start from a fixed LCG and stop at
+/// keys whose low 18 bits are zero; two walks that end at the same point are
+/// re-walked to where they merge. About 5 × 10⁹ `ObsKey::of` calls: minutes in
+/// a release build.
+///
+/// ```text
+/// cargo test -p store --release --test it -- --ignored --nocapture obskey_collision_search
+/// ```
+#[test]
+#[ignore = "several minutes of CPU; see the doc comment for the command"]
+fn obskey_collision_search() {
+    use std::collections::HashMap;
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const DISTINGUISHED: u64 = (1 << 18) - 1;
+    let flow = metric("flow");
+    // 66 bits of id for a 63-bit key: the map from key to id is one-to-one
+    let id_of = |k: u64| {
+        let tail: String = (0..11)
+            .map(|i| char::from(ALPHABET[((k >> (6 * i)) & 63) as usize]))
+            .collect();
+        format!("det-{tail}")
+    };
+    let step = |k: u64| ObsKey::of(&sid(&id_of(k)), &flow, Timestamp(COLLIDING_TS)).0 as u64;
+
+    let mut ends: HashMap<u64, (u64, u64)> = HashMap::new();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let (a, b) = loop {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let start = seed >> 1;
+        let (mut x, mut len) = (start, 0u64);
+        loop {
+            x = step(x);
+            len += 1;
+            if x & DISTINGUISHED == 0 || len > 40 * (DISTINGUISHED + 1) {
+                break;
+            }
+        }
+        if x & DISTINGUISHED != 0 {
+            continue; // a walk caught in a short cycle: drop it
+        }
+        let Some(&(start2, len2)) = ends.get(&x) else {
+            ends.insert(x, (start, len));
+            continue;
+        };
+        let (mut p, mut np, mut q, mut nq) = (start, len, start2, len2);
+        while np > nq {
+            p = step(p);
+            np -= 1;
+        }
+        while nq > np {
+            q = step(q);
+            nq -= 1;
+        }
+        if p == q {
+            continue; // one walk started on the other's path
+        }
+        while step(p) != step(q) {
+            (p, q) = (step(p), step(q));
+        }
+        break (id_of(p), id_of(q));
+    };
+    eprintln!("collision: {a} {b}");
+    let mut found = [a, b];
+    found.sort();
+    assert_eq!(found, COLLIDING_SENSORS.map(String::from));
 }
