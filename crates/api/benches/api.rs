@@ -207,10 +207,11 @@ fn bench(c: &mut Criterion, f: &Fixture) {
     g.throughput(Throughput::Elements(50_000));
     g.sample_size(20);
     for format in ["compact", "full"] {
-        let q: api::routes::stream::StreamQuery =
-            axum::extract::Query::try_from_uri(&format!("/s?format={format}").parse().expect("uri"))
-                .expect("query")
-                .0;
+        let q: api::routes::stream::StreamQuery = axum::extract::Query::try_from_uri(
+            &format!("/s?format={format}").parse().expect("uri"),
+        )
+        .expect("query")
+        .0;
         let filter = api::routes::stream::Filter::parse(&q).expect("filter");
         let bytes = filter.render(&frame).map_or(0, |m| m.len());
         eprintln!("stream frame of 50,000 cells, format={format}: {bytes} bytes");

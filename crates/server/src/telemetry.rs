@@ -111,9 +111,21 @@ mod tests {
         metrics::histogram!("citybrain_writer_commit_seconds").record(0.0015);
         let text = handle.render();
         let has = |line: &str| text.lines().any(|l| l.starts_with(line));
-        assert!(has("citybrain_publish_to_twin_seconds_bucket{le=\"0.002\"}"), "{text}");
-        assert!(has("citybrain_publish_to_twin_seconds_bucket{le=\"60\"}"), "{text}");
-        assert!(has("citybrain_writer_commit_seconds_bucket{le=\"0.0025\"}"), "{text}");
-        assert!(!has("citybrain_writer_commit_seconds_bucket{le=\"0.002\"}"), "{text}");
+        assert!(
+            has("citybrain_publish_to_twin_seconds_bucket{le=\"0.002\"}"),
+            "{text}"
+        );
+        assert!(
+            has("citybrain_publish_to_twin_seconds_bucket{le=\"60\"}"),
+            "{text}"
+        );
+        assert!(
+            has("citybrain_writer_commit_seconds_bucket{le=\"0.0025\"}"),
+            "{text}"
+        );
+        assert!(
+            !has("citybrain_writer_commit_seconds_bucket{le=\"0.002\"}"),
+            "{text}"
+        );
     }
 }
