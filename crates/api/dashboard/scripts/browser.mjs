@@ -16,8 +16,24 @@ export function chromiumPath() {
   return found;
 }
 
+/**
+ * Chromium flags: no GPU, no sandbox (containers), and none of the browser's own network traffic
+ * (QUIC, component updates, sync, background requests). Playwright's `launch` gives every run a
+ * fresh temporary profile (user data dir) and runs headless.
+ */
+export const CHROMIUM_ARGS = [
+  "--disable-gpu",
+  "--no-sandbox",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 export async function launch() {
-  return chromium.launch({ executablePath: chromiumPath(), args: ["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"] });
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
 }
 
 /** Starts scripts/mock-api.mjs serving dist/; resolves once it listens. */

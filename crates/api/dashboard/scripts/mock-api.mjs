@@ -252,7 +252,7 @@ const TRANSITIONS = {
   start: [["DISPATCHED", "ESCALATED", "REOPENED"], "IN_PROGRESS"],
   resolve: [["IN_PROGRESS"], "RESOLVED"],
   close: [["RESOLVED"], "CLOSED"],
-  escalate: [["REPORTED", "DISPATCHED", "IN_PROGRESS"], "ESCALATED"],
+  escalate: [["REPORTED", "DISPATCHED", "IN_PROGRESS", "REOPENED"], "ESCALATED"],
   reopen: [["RESOLVED", "CLOSED"], "REOPENED"],
 };
 function incidentMetrics() {

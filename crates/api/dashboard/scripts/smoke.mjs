@@ -79,11 +79,14 @@ try {
     await page.screenshot({ path: join(ART, "dashboard.png") });
   });
 
-  await check("a live update changes a cell", async () => {
-    const before = await page.evaluate(() => ({ updates: window.__cbStats.updates }));
-    await page.waitForFunction((u) => window.__cbStats.updates >= u + 2, before.updates, { timeout: 15000 });
-    const after = await page.evaluate(() => window.__cbStats.lastUpdateAt);
-    assert(after > 0, "no update time recorded");
+  await check("a live update changes a cell (parsed in the feed worker)", async () => {
+    const before = await page.evaluate(() => ({ updates: window.__cbStats.updates, changed: window.__cbStats.cellsChanged }));
+    await page.waitForFunction((u) => window.__cbStats.updates >= u.updates + 2 && window.__cbStats.cellsChanged > u.changed, before, { timeout: 15000 });
+    const after = await page.evaluate(() => ({ at: window.__cbStats.lastUpdateAt, feed: window.__cbStats.feed, parsed: window.__cbStats.parseTimes.length, change: window.__cbStats.lastChange }));
+    assert(after.at > 0, "no update time recorded");
+    assert(after.feed === "worker" && after.parsed > 0, `feed ${after.feed}, ${after.parsed} parse times`);
+    const c = after.change;
+    assert(c && (c.before.mean !== c.after.mean || c.before.count !== c.after.count || c.before.last !== c.after.last), `no value changed: ${JSON.stringify(c)}`);
   });
 
   // The operator of Kallio acts on a Kallio incident in state REPORTED.
