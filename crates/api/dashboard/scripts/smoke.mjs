@@ -143,13 +143,68 @@ try {
     await page.screenshot({ path: join(ART, "cell-details.png") });
   });
 
-  await check("the scenario runner shows progress and a result table", async () => {
+  await check("a viewer cannot run a scenario: the 403 problem is shown in the form", async () => {
+    await setToken("viewer-demo-token");
+    await page.fill('[data-testid="scenario-name"]', "viewer attempt");
+    await page.click('[data-testid="scenario-run"]');
+    await page.waitForSelector('[data-testid="scenario-problem"][data-status="403"]', { timeout: 5000 });
+    const text = await page.textContent('[data-testid="scenario-problem"]');
+    assert(text.includes("Forbidden") && text.includes("planner"), `problem: ${text}`);
+  });
+
+  await check("a traffic scenario runs end to end: form, progress, KPI table, deltas on the map", async () => {
     await setToken("planner-demo-token");
+    await page.click('[data-testid="problem-dismiss"]').catch(() => undefined);
+    await page.selectOption('[data-testid="scenario-engine"]', "traffic");
+    await page.fill('[data-testid="scenario-name"]', "Close two streets, demand +10%");
+    // One road from the list, one picked on the map.
+    const option = await page.locator('[data-testid="scenario-road-select"] option').nth(5).getAttribute("value");
+    await page.selectOption('[data-testid="scenario-road-select"]', option);
+    await page.click('[data-testid="scenario-road-add"]');
+    await page.click('[data-testid="layer-hexes"]'); // hexes off: the click lands on a road line
+    await page.click('[data-testid="scenario-pick-roads"]');
+    const box = await page.locator('[data-testid="map-canvas"]').boundingBox();
+    let added = false;
+    for (const [fx, fy] of [[0.5, 0.5], [0.42, 0.5], [0.5, 0.42], [0.58, 0.5], [0.5, 0.58], [0.46, 0.46], [0.54, 0.54]]) {
+      for (let d = -14; d <= 14 && !added; d += 2) {
+        await page.mouse.click(box.x + box.width * fx + d, box.y + box.height * fy);
+        added = (await page.locator('[data-testid="scenario-road"]').count()) >= 2;
+      }
+      if (added) break;
+    }
+    assert(added, "clicking the map picked no road");
+    await page.click('[data-testid="scenario-pick-roads"]');
+    await page.click('[data-testid="layer-hexes"]');
+    await page.fill('[data-testid="scenario-demand-scale"]', "1.1");
+    await page.fill('[data-testid="scenario-window-to-s"]', "1800");
     await page.click('[data-testid="scenario-run"]');
     await page.waitForSelector('[data-testid="scenario-progress"]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid="scenario-status"][data-status="running"]', { timeout: 5000 });
+    const label = await page.textContent('[data-testid="scenario-progress-label"]');
+    assert(/running · \w+ · \d+% · ETA/.test(label), `progress label: ${label}`);
     await page.waitForSelector('[data-testid="scenario-table"] tbody tr', { timeout: 15000 });
-    const rows = await page.locator('[data-testid="scenario-table"] tbody tr').count();
-    assert(rows >= 3, `only ${rows} KPI rows`);
+    const rows = await page.$$eval('[data-testid="scenario-table"] tbody tr', (trs) => trs.map((t) => ({ kpi: t.dataset.kpi, verdict: t.dataset.verdict })));
+    assert(rows.length >= 5, `only ${rows.length} KPI rows`);
+    const tt = rows.find((r) => r.kpi === "avg_travel_time_s");
+    assert(tt && tt.verdict === "worse", `closures should make travel time worse: ${JSON.stringify(tt)}`);
+    assert((await page.locator('[data-testid="scenario-chart"] rect').count()) >= 5, "no KPI bars");
+    assert((await page.locator('[data-testid="scenario-run-row"][data-status="done"]').count()) >= 1, "the run is not listed as done");
+    await page.check('[data-testid="scenario-map-toggle"]');
+    await page.waitForSelector('[data-testid="scenario-map-legend"]', { timeout: 5000 });
+    await page.waitForFunction(() => window.__cbStats.deltaDrawn > 10, null, { timeout: 5000 });
+    await page.screenshot({ path: join(ART, "scenario-traffic.png") });
+  });
+
+  await check("feeders are drawn and listed, coloured by loading", async () => {
+    await page.waitForSelector('[data-testid="feeder-row"]', { timeout: 5000 });
+    const classes = await page.$$eval('[data-testid="feeder-row"]', (trs) => trs.map((t) => t.dataset.loading));
+    assert(classes[0] === "over" && classes.includes("high") && classes.includes("ok"), `loading classes ${classes}`);
+    await page.click('[data-testid="zoom-home"]'); // the whole city: every feeder in view
+    const n = classes.length;
+    await page.waitForFunction((k) => window.__cbStats.feedersDrawn === k, n, { timeout: 5000 }).catch(() => undefined);
+    const drawn = await page.evaluate(() => window.__cbStats.feedersDrawn);
+    assert(drawn === n, `${drawn} feeders drawn, ${n} listed`);
+    await page.screenshot({ path: join(ART, "energy-feeders.png") });
   });
 
   await check("pillar scores are shown for the six pillars", async () => {
