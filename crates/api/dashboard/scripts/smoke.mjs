@@ -207,6 +207,39 @@ try {
     await page.screenshot({ path: join(ART, "energy-feeders.png") });
   });
 
+  await check("the mock answers the scenario contract's errors (401, 403, 404, 409, 422, 429) and cancels", async () => {
+    const api = `${BASE}api/v1/scenarios`;
+    const auth = (t) => ({ authorization: `Bearer ${t}`, "content-type": "application/json" });
+    const post = (t, body) => fetch(api, { method: "POST", headers: t ? auth(t) : { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const ok = { name: "energy what-if", engine: "energy", variant: { pv_kwp_per_building: 5 } };
+    assert((await post(null, ok)).status === 401, "no token: not 401");
+    assert((await post("viewer-demo-token", ok)).status === 403, "viewer: not 403");
+    assert((await post("operator-demo-token", ok)).status === 403, "operator: not 403");
+    const bad = await post("planner-demo-token", { name: "x", engine: "traffic", variant: { closures: [{ road: "nope" }] } });
+    const badBody = await bad.json();
+    assert(bad.status === 422 && badBody.detail.startsWith("variant.closures[0].road"), `unknown road: ${bad.status} ${badBody.detail}`);
+    assert(bad.headers.get("content-type").startsWith("application/problem+json"), "not a problem+json");
+    assert((await fetch(`${api}/scn-999999`, { headers: auth("viewer-demo-token") })).status === 404, "unknown id: not 404");
+    const ids = [];
+    let last = 202;
+    for (let i = 0; i < 12 && last === 202; i++) {
+      const r = await post("admin-demo-token", ok);
+      last = r.status;
+      if (r.status === 202) {
+        assert(r.headers.get("location") === `/api/v1/scenarios/${(await r.clone().json()).id}`, "Location header");
+        ids.push((await r.json()).id);
+      }
+    }
+    assert(last === 429 && ids.length <= 8, `queue limit: ${ids.length} accepted, then ${last}`);
+    assert((await fetch(`${api}/${ids[0]}/map`, { headers: auth("viewer-demo-token") })).status === 409, "map of an unfinished run: not 409");
+    assert((await fetch(`${api}/${ids[0]}`, { method: "DELETE", headers: auth("viewer-demo-token") })).status === 403, "viewer cancel: not 403");
+    for (const id of ids) assert((await fetch(`${api}/${id}`, { method: "DELETE", headers: auth("planner-demo-token") })).status === 204, `cancel ${id}`);
+    const st = await (await fetch(`${api}/${ids[0]}`, { headers: auth("viewer-demo-token") })).json();
+    assert(st.status === "cancelled", `after cancel: ${st.status}`);
+    assert((await fetch(`${api}/${ids[0]}`, { method: "DELETE", headers: auth("planner-demo-token") })).status === 204, "delete a cancelled run");
+    assert((await fetch(`${api}/${ids[0]}`, { headers: auth("viewer-demo-token") })).status === 404, "a deleted run is still there");
+  });
+
   await check("pillar scores are shown for the six pillars", async () => {
     const n = await page.locator('[data-testid="pillar-score"]').count();
     assert(n === 6, `${n} pillars`);

@@ -152,7 +152,7 @@ export class App {
       this.banner.notice(loadToken() ? "Token saved" : "Token cleared");
       void this.incidents.refresh();
       void this.alarms.refresh();
-      void this.scenarios.refresh();
+      this.scenarios.tokenChanged();
       void this.energy.refresh();
       this.restartStream();
     };

@@ -11,11 +11,14 @@ import {
   loadingClass,
   niceCeil,
   parseNum,
+  problemField,
   progressLabel,
   progressOf,
   readFeeders,
   type ScenarioForm,
 } from "../src/panels/scenario-logic";
+import { RoadLayer, segDist2 } from "../src/map/features";
+import { Viewport } from "../src/map/projection";
 
 function form(patch: (f: ScenarioForm) => void, engine: ScenarioForm["engine"] = "traffic"): ScenarioForm {
   const f = emptyForm(engine);
@@ -240,5 +243,48 @@ describe("feeders", () => {
     expect(f.map((x) => x.id)).toEqual(["f2", "f1", "7"]);
     expect(readFeeders([{ id: "a" }]).map((x) => x.id)).toEqual(["a"]);
     expect(readFeeders(null)).toEqual([]);
+  });
+});
+
+describe("problem field paths", () => {
+  it("reads the field a 400/422 detail starts with, without indices", () => {
+    expect(problemField("variant.demand_scale: must be greater than 0, got 0")).toBe("variant.demand_scale");
+    expect(problemField("variant.surge[0].factor: expected a number")).toBe("variant.surge.factor");
+    expect(problemField("variant.capacity[1].factor: must be at most 1")).toBe("variant.capacity.factor");
+    expect(problemField("variant.closures[0].to_s: must be greater than from_s")).toBe("variant.window.to_s");
+    expect(problemField("horizon_s: must be at most 86400, got 999999")).toBe("horizon_s");
+    expect(problemField("the name is taken")).toBeNull();
+    expect(problemField(undefined)).toBeNull();
+  });
+});
+
+describe("picking roads on the map", () => {
+  const fc = {
+    type: "FeatureCollection" as const,
+    features: [
+      { type: "Feature" as const, geometry: { type: "LineString" as const, coordinates: [[24.93, 60.17], [24.95, 60.17]] as [number, number][] }, properties: { id: "east-west", class: "primary" } },
+      { type: "Feature" as const, geometry: { type: "LineString" as const, coordinates: [[24.94, 60.165], [24.94, 60.175]] as [number, number][] }, properties: { id: "north-south", class: "residential" } },
+    ],
+  };
+  const layer = new RoadLayer();
+  layer.load(fc);
+  const v = new Viewport(24.94, 60.17, 15, 800, 600);
+
+  it("returns the road whose line passes within a few pixels of the click", () => {
+    const [x, y] = v.project(24.935, 60.17);
+    expect(layer.pick(x, y + 3, v)?.id).toBe("east-west");
+    const [x2, y2] = v.project(24.94, 60.168);
+    expect(layer.pick(x2 - 4, y2, v)?.id).toBe("north-south");
+  });
+
+  it("returns nothing away from every road", () => {
+    const [x, y] = v.project(24.935, 60.173);
+    expect(layer.pick(x, y, v)).toBeNull();
+  });
+
+  it("measures the distance to a segment, clamped to its ends", () => {
+    expect(segDist2(5, 3, 0, 0, 10, 0)).toBe(9);
+    expect(segDist2(-3, 4, 0, 0, 10, 0)).toBe(25);
+    expect(segDist2(1, 1, 2, 2, 2, 2)).toBe(2);
   });
 });

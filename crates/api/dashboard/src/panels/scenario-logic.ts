@@ -168,6 +168,18 @@ export function buildScenarioRequest(form: ScenarioForm): BuildResult {
   return { ok: true, body };
 }
 
+/**
+ * The form input a problem's detail names at its start (`variant.surge[0].factor: ...` →
+ * `variant.surge.factor`; a closure's or capacity's window → the roads' window), or null.
+ */
+export function problemField(detail: string | undefined): string | null {
+  const m = detail ? /^\s*(name|engine|seed|horizon_s|variant(?:\.[a-z_]+(?:\[\d+\])?)+)\s*:/.exec(detail) : null;
+  if (!m?.[1]) return null;
+  const path = m[1].replace(/\[\d+\]/g, "");
+  const w = /^variant\.(?:closures|capacity)\.(from_s|to_s)$/.exec(path);
+  return w ? `variant.window.${w[1]}` : path;
+}
+
 // --- run status and progress -----------------------------------------------------------------
 
 export function isActive(status: ScenarioStatus | string): boolean {

@@ -18,6 +18,7 @@ import {
   kpiBarChartSvg,
   kpiRows,
   progressLabel,
+  problemField,
   progressOf,
   type FormErrors,
   type ScenarioForm,
@@ -53,6 +54,9 @@ export class ScenarioPanel {
   private mapLegend: ColourScale | null = null;
   private roads: RoadProps[] = [];
   private picking = false;
+  /** Set after a 403 on submit: this token's role cannot run scenarios. */
+  private forbidden: string | null = null;
+  private listTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Called when the roads picked for the traffic what-if change (to outline them on the map). */
   onRoadsChanged: ((ids: ReadonlySet<string>) => void) | null = null;
@@ -96,8 +100,21 @@ export class ScenarioPanel {
 
   // --- data ----------------------------------------------------------------------------------
 
-  /** Re-reads the list of runs (after a token change, a submit, a cancel or a finished run). */
+  /** The token changed: forget what the last one was refused, re-read the runs. */
+  tokenChanged(): void {
+    this.forbidden = null;
+    this.submitProblem = null;
+    this.renderForm();
+    void this.refresh();
+  }
+
+  /**
+   * Re-reads the list of runs (after a token change, a submit, a cancel or a finished run; every
+   * 3 s while a listed run is queued or running, so runs started elsewhere move too).
+   */
   async refresh(): Promise<void> {
+    if (this.listTimer) clearTimeout(this.listTimer);
+    this.listTimer = null;
     try {
       const list = await this.ctx.api.get<ScenarioList>("/api/v1/scenarios");
       this.runs = Array.isArray(list?.runs) ? list.runs : [];
@@ -113,6 +130,7 @@ export class ScenarioPanel {
             : `Could not read the runs: ${e instanceof ApiError ? e.problem.title : String(e)}`;
     }
     this.renderList();
+    if (this.runs.some((r) => isActive(r.status))) this.listTimer = setTimeout(() => void this.refresh(), 3000);
   }
 
   private async submit(): Promise<void> {
@@ -134,9 +152,11 @@ export class ScenarioPanel {
       void this.refresh();
     } catch (e) {
       this.submitProblem = e instanceof ApiError ? e.problem : { type: "about:blank", title: String(e), status: 0 };
-      // A problem naming a field (`variant.demand_scale`, `name`, ...) marks that input too.
-      const field = this.submitProblem.detail ? /\b(name|engine|seed|horizon_s|variant(?:\.[a-z_]+)+)/.exec(this.submitProblem.detail) : null;
-      if (field?.[1]) this.errors = { [field[1]]: this.submitProblem.detail ?? "" };
+      // A problem whose detail starts with a field path (`variant.demand_scale: ...`) marks that input too.
+      const field = problemField(this.submitProblem.detail);
+      if (field) this.errors = { [field]: this.submitProblem.detail ?? "" };
+      // The server refused this token's role: say so at the button until the token changes.
+      if (this.submitProblem.status === 403) this.forbidden = this.submitProblem.detail ?? this.submitProblem.title;
       this.ctx.problem(e, "Starting the scenario");
     } finally {
       this.submitting = false;
@@ -396,7 +416,11 @@ export class ScenarioPanel {
       h(
         "div",
         { class: "form-row" },
-        h("button", { type: "submit", class: "primary", "data-testid": "scenario-run", disabled: this.submitting }, this.submitting ? "Starting…" : "Run baseline + variant"),
+        h(
+          "button",
+          { type: "submit", class: "primary", "data-testid": "scenario-run", disabled: this.submitting || !!this.forbidden, title: this.forbidden ?? "" },
+          this.submitting ? "Starting…" : "Run baseline + variant",
+        ),
         h(
           "button",
           {
@@ -413,6 +437,7 @@ export class ScenarioPanel {
           "reset",
         ),
       ),
+      this.forbidden ? h("p", { class: "muted small", "data-testid": "scenario-forbidden" }, "This token cannot run scenarios: use a planner or admin token.") : null,
       p
         ? h(
             "div",
@@ -541,3 +566,4 @@ export class ScenarioPanel {
     );
   }
 }
+
