@@ -145,6 +145,8 @@ try {
 
   await check("a viewer cannot run a scenario: the 403 problem is shown in the form", async () => {
     await setToken("viewer-demo-token");
+    await page.click('[data-testid="view-scenarios"]');
+    assert(await page.locator('[data-testid="incidents-panel"], [data-testid="kpi-panel"]').evaluateAll((els) => els.every((e) => e.offsetParent === null)), "the Scenarios view still shows the operations panels");
     await page.fill('[data-testid="scenario-name"]', "viewer attempt");
     await page.click('[data-testid="scenario-run"]');
     await page.waitForSelector('[data-testid="scenario-problem"][data-status="403"]', { timeout: 5000 });
@@ -205,6 +207,7 @@ try {
     const drawn = await page.evaluate(() => window.__cbStats.feedersDrawn);
     assert(drawn === n, `${drawn} feeders drawn, ${n} listed`);
     await page.screenshot({ path: join(ART, "energy-feeders.png") });
+    await page.click('[data-testid="view-ops"]');
   });
 
   await check("the mock answers the scenario contract's errors (401, 403, 404, 409, 422, 429) and cancels", async () => {

@@ -28,6 +28,8 @@ export interface AppOptions {
   renderer?: string;
   /** Initial zoom instead of fitting the city. */
   zoom?: number;
+  /** Side panels shown first: "ops" (all, default), "scenarios" or "energy". */
+  view?: string;
   /** "inline" parses the stream on the main thread (the frame benchmark's peer); default "worker". */
   feed?: string;
   /** "json" turns the compact-form scanner off (always JSON.parse; the benchmark's peer). */
@@ -56,6 +58,7 @@ export class App {
   private resyncTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResync = 0;
   private readonly initialZoom: number | undefined;
+  private view: SideView = "ops";
 
   readonly kpis = new KpiPanel(this.ctx);
   readonly alarms = new AlarmsPanel(this.ctx);
@@ -86,6 +89,7 @@ export class App {
     if (opts.res && RESOLUTIONS.includes(opts.res)) this.res = opts.res;
     if (opts.renderer === "naive" || opts.renderer === "batched") this.stats.renderer = opts.renderer;
     this.initialZoom = opts.zoom;
+    if (opts.view === "scenarios" || opts.view === "energy") this.view = opts.view;
     window.__cbStats = this.stats;
     this.feed = new CellFeed(
       {
@@ -263,12 +267,30 @@ export class App {
       this.scenarios.el,
       this.energy.el,
     );
+    // Views: which side panels show. "ops" shows them all (the operations centre); the planner's
+    // views show the scenario runner (and energy) alone, with the problem banner.
+    const viewPanels: Record<SideView, HTMLElement[]> = {
+      ops: [this.kpis.el, this.alarms.el, this.incidents.el, this.indicators.el, this.traffic.el, this.scenarios.el, this.energy.el],
+      scenarios: [this.scenarios.el, this.energy.el],
+      energy: [this.energy.el],
+    };
+    const viewButtons = (Object.keys(viewPanels) as SideView[]).map((v) =>
+      h("button", { type: "button", class: "seg", "data-testid": `view-${v}`, "data-view": v, onclick: () => setView(v) }, { ops: "Operations", scenarios: "Scenarios", energy: "Energy" }[v]),
+    );
+    const setView = (v: SideView): void => {
+      this.view = v;
+      const shown = new Set(viewPanels[v]);
+      for (const el of viewPanels.ops) el.classList.toggle("hidden", !shown.has(el));
+      for (const b of viewButtons) b.classList.toggle("active", b.dataset.view === v);
+    };
+    setView(this.view);
     setChildren(
       this.root,
       h(
         "header",
         { class: "top" },
         h("h1", {}, "CityBrain ", h("small", {}, "operations centre")),
+        h("nav", { class: "views", "data-testid": "views", "aria-label": "views" }, viewButtons),
         this.els.cityName,
         this.els.health,
         this.els.streamState,
@@ -618,6 +640,8 @@ export class App {
     this.els.scaleBar.textContent = nice >= 1000 ? `${fmt(nice / 1000)} km` : `${fmt(nice)} m`;
   }
 }
+
+type SideView = "ops" | "scenarios" | "energy";
 
 /** Appends to a bounded sample buffer (the last 600 values). */
 function push(buf: number[], v: number): void {

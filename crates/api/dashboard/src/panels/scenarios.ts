@@ -148,7 +148,9 @@ export class ScenarioPanel {
     try {
       const run = await this.ctx.api.post<ScenarioRun>("/api/v1/scenarios", built.body);
       if (this.picking) this.setPicking(false);
-      this.select(run);
+      // The contract answers the Run; an empty body would leave only the list to follow it.
+      if (run && typeof run.id === "string") this.select(run);
+      else this.ctx.notice("Scenario accepted");
       void this.refresh();
     } catch (e) {
       this.submitProblem = e instanceof ApiError ? e.problem : { type: "about:blank", title: String(e), status: 0 };
