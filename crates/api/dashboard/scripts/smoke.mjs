@@ -38,6 +38,8 @@ function assert(cond, msg) {
 }
 
 const mock = await startMock(PORT, ["--lag-every", "7"]);
+// Whatever fails below (the browser not starting included), the mock does not outlive us.
+process.on("exit", () => mock.kill());
 const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1600, height: 950 } });
 const errors = [];

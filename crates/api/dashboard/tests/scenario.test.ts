@@ -9,6 +9,7 @@ import {
   kpiBarChartSvg,
   kpiRows,
   loadingClass,
+  LOADING_COLOURS,
   niceCeil,
   parseNum,
   problemField,
@@ -18,6 +19,7 @@ import {
   type ScenarioForm,
 } from "../src/panels/scenario-logic";
 import { RoadLayer, segDist2 } from "../src/map/features";
+import { DeltaLayer, FeederLayer } from "../src/map/overlays";
 import { Viewport } from "../src/map/projection";
 
 function form(patch: (f: ScenarioForm) => void, engine: ScenarioForm["engine"] = "traffic"): ScenarioForm {
@@ -286,5 +288,73 @@ describe("picking roads on the map", () => {
     expect(segDist2(5, 3, 0, 0, 10, 0)).toBe(9);
     expect(segDist2(-3, 4, 0, 0, 10, 0)).toBe(25);
     expect(segDist2(1, 1, 2, 2, 2, 2)).toBe(2);
+  });
+});
+
+describe("map overlays", () => {
+  /** A canvas context that records the fill and stroke colours used. */
+  function recorder() {
+    const fills: string[] = [];
+    const strokes: string[] = [];
+    const ctx = {
+      fillStyle: "" as string,
+      strokeStyle: "" as string,
+      lineWidth: 1,
+      globalAlpha: 1,
+      lineCap: "butt" as CanvasLineCap,
+      lineJoin: "miter" as CanvasLineJoin,
+      beginPath() {},
+      moveTo() {},
+      lineTo() {},
+      closePath() {},
+      rect() {},
+      arc() {},
+      fill() {
+        fills.push(ctx.fillStyle);
+      },
+      stroke() {
+        strokes.push(ctx.strokeStyle);
+      },
+    };
+    return { ctx, fills, strokes };
+  }
+  const v = new Viewport(24.94, 60.17, 14, 800, 600);
+
+  it("draws lines, areas and points of a scenario map in their delta colours", () => {
+    const layer = new DeltaLayer();
+    const scale = deltaScale([-10, 10], "mean_speed_kmh");
+    layer.load(
+      {
+        type: "FeatureCollection",
+        features: [
+          { type: "Feature", geometry: { type: "LineString", coordinates: [[24.93, 60.17], [24.95, 60.17]] }, properties: { id: "r1", metric: "mean_speed_kmh", delta: -10 } },
+          { type: "Feature", geometry: { type: "Polygon", coordinates: [[[24.93, 60.16], [24.94, 60.16], [24.94, 60.165], [24.93, 60.16]]] }, properties: { id: "c1", delta: 10 } },
+          { type: "Feature", geometry: { type: "Point", coordinates: [24.94, 60.172] }, properties: { id: "f1", delta: 0 } },
+          { type: "Feature", geometry: null, properties: { id: "broken" } },
+        ],
+      } as never,
+      scale,
+    );
+    expect([layer.size, layer.lines.length, layer.areas.length, layer.points.length, layer.metric]).toEqual([3, 1, 1, 1, "mean_speed_kmh"]);
+    const { ctx, fills, strokes } = recorder();
+    expect(layer.draw(ctx, v)).toBe(3);
+    expect(strokes).toContain(DIVERGING_COLOURS[0]);
+    expect(fills).toEqual([DIVERGING_COLOURS[6], DIVERGING_COLOURS[3]]);
+    layer.clear();
+    expect(layer.draw(recorder().ctx, v)).toBe(0);
+  });
+
+  it("draws only feeders with a location, coloured by loading", () => {
+    const layer = new FeederLayer();
+    layer.load([
+      { id: "a", loading_pct: 105, lat: 60.17, lon: 24.94 },
+      { id: "b", loading_pct: 50, lat: 60.171, lon: 24.941 },
+      { id: "c", loading_pct: 90 },
+    ]);
+    const { ctx, fills } = recorder();
+    expect(layer.draw(ctx, v)).toBe(2);
+    expect(fills).toEqual([LOADING_COLOURS.over, LOADING_COLOURS.ok]);
+    const [x, y] = v.project(24.94, 60.17);
+    expect(layer.pick(x + 3, y - 3, v)?.id).toBe("a");
   });
 });
