@@ -542,11 +542,10 @@ function scenarioMap(run) {
   } else {
     const b = energyFigures({});
     const e = energyFigures(run.variant);
-    FEEDERS.forEach((f, i) => {
+    FEEDERS.forEach((f) => {
       const baseline = round(f.base);
       const variant = round((f.base * e.loading) / b.loading);
       features.push({ type: "Feature", geometry: { type: "Point", coordinates: [f.lon, f.lat] }, properties: { id: f.id, metric: "max_loading_pct", baseline, variant, delta: round(variant - baseline) } });
-      void i;
     });
   }
   return { type: "FeatureCollection", features };
