@@ -29,6 +29,8 @@ const UPDATE_FRACTION = Number(args["update-fraction"] ?? 0.1);
 const HZ = Number(args.hz ?? 1);
 const LAG_EVERY = Number(args["lag-every"] ?? 0);
 const STATIC_DIR = args.static ?? null;
+/** --no-energy: answer 404 on /api/v1/energy/feeders (a server without the energy model). */
+const NO_ENERGY = "no-energy" in args;
 
 // --- deterministic randomness ------------------------------------------------------------
 function mulberry32(seed) {
@@ -304,30 +306,279 @@ function indicators() {
   const composite = pillars.reduce((a, p) => a + p.score_rate, 0) / pillars.length;
   return { profile: "cn_smart_city_six_pillars", composite: Math.round(composite * 1000) / 1000, pillars, coverage: 0.78, confidence: 0.9, as_of: iso(now()) };
 }
+
+// --- scenarios: POST/GET/DELETE /api/v1/scenarios, GET /api/v1/scenarios/{id}/map ------------
+// Runs are queued for 0.6 s, then run for ~3 s through the phases baseline → variant → compare;
+// the KPIs are a deterministic function of (engine, seed, horizon, variant), so the numbers move
+// the way the what-if says (closures slow traffic down, PV raises the yield, ...). A run whose
+// name contains "fail" fails after 1 s of running (to see the failed state).
+const SCENARIO_MAX_ACTIVE = 8;
+const SCENARIO_DEFAULT_HORIZON = { traffic: 3600, community: 604800, energy: 86400 };
+const SCENARIO_MAX_HORIZON = { traffic: 86400, community: 30 * 86400, energy: 7 * 86400 };
+const SCENARIO_QUEUE_S = 0.6;
+const SCENARIO_RUN_S = { traffic: 3.5, community: 3, energy: 3 };
+const VARIANT_FIELDS = {
+  traffic: ["closures", "capacity", "demand_scale", "signal_cycle_s"],
+  community: ["surge", "staff_delta", "sla_factor"],
+  energy: ["pv_kwp_per_building", "ev_chargers", "battery_kwh", "demand_growth"],
+};
+const roadById = new Map(roads.map((r) => [r.properties.id, r]));
 const scenarioRuns = new Map();
 let runSeq = 0;
-const SCENARIO_KPIS = {
-  traffic: { avg_travel_time_s: 412, mean_delay_s: 128, completed_trips: 2861, vkt_km: 10450, co2_kg: 1890 },
-  community: { on_time_closure_rate: 0.91, resolution_time_p90_s: 14400, backlog: 37, utilisation: 0.72 },
-  energy: { peak_demand_kw: 412, losses_kwh: 96, pv_yield_kwh: 0, co2_kg: 5120, max_trafo_loading_pct: 78 },
-};
-function runScenario(engine, preset) {
-  const id = `run-${++runSeq}`;
-  const started = now();
-  const run = { id, engine, preset, started, status: "queued" };
-  scenarioRuns.set(id, run);
-  return run;
+
+class Invalid extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
 }
-function scenarioView(run) {
-  const elapsed = (now() - run.started) / 1000;
-  const dur = 4;
-  if (elapsed < 0.5) return { id: run.id, engine: run.engine, status: "queued", progress: 0 };
-  if (elapsed < dur) return { id: run.id, engine: run.engine, status: "running", progress: Math.min(0.99, (elapsed - 0.5) / (dur - 0.5)) };
-  const baseline = SCENARIO_KPIS[run.engine];
-  const f = run.preset.includes("1.2") || run.preset.includes("surge") ? 1.18 : run.preset.includes("pv") || run.preset.includes("battery") ? 0.86 : 1.07;
-  const variant = Object.fromEntries(Object.entries(baseline).map(([k, v]) => [k, k === "pv_yield_kwh" ? 830 : round(v * f)]));
-  const deltas = Object.keys(baseline).map((k) => ({ kpi: k, baseline: baseline[k], variant: variant[k], delta: round(variant[k] - baseline[k]), relative: baseline[k] ? (variant[k] - baseline[k]) / Math.abs(baseline[k]) : null }));
-  return { id: run.id, engine: run.engine, status: "done", progress: 1, baseline, variant, deltas };
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+function checkNum(path, v, { min = -Infinity, max = Infinity, gt, integer = false } = {}) {
+  if (!isNum(v)) throw new Invalid(400, `${path}: expected a number, got ${JSON.stringify(v)}`);
+  if (integer && !Number.isInteger(v)) throw new Invalid(400, `${path}: expected a whole number, got ${v}`);
+  if (gt !== undefined && !(v > gt)) throw new Invalid(400, `${path}: must be greater than ${gt}, got ${v}`);
+  if (v < min) throw new Invalid(400, `${path}: must be at least ${min}, got ${v}`);
+  if (v > max) throw new Invalid(400, `${path}: must be at most ${max}, got ${v}`);
+  return v;
+}
+function checkWindow(path, w, horizon) {
+  const from = w.from_s === undefined ? 0 : checkNum(`${path}.from_s`, w.from_s, { min: 0 });
+  const to = w.to_s === undefined ? horizon : checkNum(`${path}.to_s`, w.to_s, { min: 0, max: horizon });
+  if (!(to > from)) throw new Invalid(400, `${path}.to_s: must be greater than from_s (${from})`);
+  return { from_s: from, to_s: to };
+}
+function checkList(path, v) {
+  if (!Array.isArray(v)) throw new Invalid(400, `${path}: expected an array`);
+  return v.map((x, i) => {
+    if (!x || typeof x !== "object") throw new Invalid(400, `${path}[${i}]: expected an object`);
+    return x;
+  });
+}
+function checkRoad(path, id) {
+  if (typeof id !== "string" || !roadById.has(id)) throw new Invalid(422, `${path}: unknown road ${JSON.stringify(id)}`);
+  return id;
+}
+/** Validates a POST body as the contract says; returns the normalised request or throws Invalid. */
+function validateScenario(body) {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new Invalid(400, "the body must be a JSON object");
+  const name = typeof body.name === "string" ? body.name.trim() : "";
+  if (!name || name.length > 200) throw new Invalid(422, `name: required, 1..200 characters`);
+  const engine = body.engine;
+  if (!VARIANT_FIELDS[engine]) throw new Invalid(422, `engine: unknown engine ${JSON.stringify(engine)} (traffic, community or energy)`);
+  const seed = body.seed === undefined ? 1 : checkNum("seed", body.seed, { min: 0, integer: true });
+  const horizon = body.horizon_s === undefined ? SCENARIO_DEFAULT_HORIZON[engine] : checkNum("horizon_s", body.horizon_s, { gt: 0, max: SCENARIO_MAX_HORIZON[engine], integer: true });
+  const v = body.variant ?? {};
+  if (typeof v !== "object" || Array.isArray(v)) throw new Invalid(400, "variant: expected an object");
+  for (const k of Object.keys(v)) if (!VARIANT_FIELDS[engine].includes(k)) throw new Invalid(422, `variant.${k}: not a ${engine} what-if (${VARIANT_FIELDS[engine].join(", ")})`);
+  const out = {};
+  if (engine === "traffic") {
+    if (v.closures !== undefined) out.closures = checkList("variant.closures", v.closures).map((c, i) => ({ road: checkRoad(`variant.closures[${i}].road`, c.road), ...checkWindow(`variant.closures[${i}]`, c, horizon) }));
+    if (v.capacity !== undefined)
+      out.capacity = checkList("variant.capacity", v.capacity).map((c, i) => ({ road: checkRoad(`variant.capacity[${i}].road`, c.road), factor: checkNum(`variant.capacity[${i}].factor`, c.factor, { min: 0, max: 1 }), ...checkWindow(`variant.capacity[${i}]`, c, horizon) }));
+    if (v.demand_scale !== undefined) out.demand_scale = checkNum("variant.demand_scale", v.demand_scale, { gt: 0, max: 10 });
+    if (v.signal_cycle_s !== undefined) out.signal_cycle_s = checkNum("variant.signal_cycle_s", v.signal_cycle_s, { min: 10, max: 600 });
+  } else if (engine === "community") {
+    if (v.surge !== undefined)
+      out.surge = checkList("variant.surge", v.surge).map((s, i) => {
+        if (typeof s.type !== "string" || !(s.type === "*" || INCIDENT_TYPES.includes(s.type))) throw new Invalid(422, `variant.surge[${i}].type: unknown incident type ${JSON.stringify(s.type)}`);
+        return { type: s.type, factor: checkNum(`variant.surge[${i}].factor`, s.factor, { gt: 0, max: 100 }), ...checkWindow(`variant.surge[${i}]`, s, horizon) };
+      });
+    if (v.staff_delta !== undefined) out.staff_delta = checkNum("variant.staff_delta", v.staff_delta, { min: -1000, max: 1000, integer: true });
+    if (v.sla_factor !== undefined) out.sla_factor = checkNum("variant.sla_factor", v.sla_factor, { gt: 0, max: 10 });
+  } else {
+    if (v.pv_kwp_per_building !== undefined) out.pv_kwp_per_building = checkNum("variant.pv_kwp_per_building", v.pv_kwp_per_building, { min: 0, max: 1000 });
+    if (v.ev_chargers !== undefined) out.ev_chargers = checkNum("variant.ev_chargers", v.ev_chargers, { min: 0, max: 1e6, integer: true });
+    if (v.battery_kwh !== undefined) out.battery_kwh = checkNum("variant.battery_kwh", v.battery_kwh, { min: 0, max: 1e6 });
+    if (v.demand_growth !== undefined) out.demand_growth = checkNum("variant.demand_growth", v.demand_growth, { gt: 0, max: 10 });
+  }
+  return { name, engine, seed, horizon_s: horizon, variant: out };
+}
+
+/** A deterministic factor in [1 - 0.002, 1 + 0.002] from the seed and a KPI index. */
+function seedJitter(seed, k) {
+  let x = (Number(seed) * 2654435761 + k * 40503) >>> 0;
+  x ^= x >>> 13;
+  x = Math.imul(x, 1274126177) >>> 0;
+  return 1 + ((x % 1000) / 1000 - 0.5) * 0.004;
+}
+const windowFrac = (w, horizon) => Math.max(0, Math.min(w.to_s, horizon) - w.from_s) / horizon;
+function trafficLoad(v, horizon) {
+  const closed = (v.closures ?? []).reduce((a, c) => a + windowFrac(c, horizon), 0);
+  const cap = (v.capacity ?? []).reduce((a, c) => a + (1 - c.factor) * windowFrac(c, horizon), 0);
+  const demand = v.demand_scale ?? 1;
+  const sig = v.signal_cycle_s ? 1 + Math.abs(v.signal_cycle_s - 90) / 600 : 1;
+  return { L: demand * (1 + 0.05 * closed + 0.03 * cap) * sig, demand, closed };
+}
+function communityLoad(v, horizon) {
+  const surge = (v.surge ?? []).reduce((a, s) => a + (s.factor - 1) * windowFrac(s, horizon) * (s.type === "*" ? 1 : 0.3), 0);
+  return (1 + surge) / Math.max(0.2, 1 + 0.12 * (v.staff_delta ?? 0)) / Math.sqrt(v.sla_factor ?? 1);
+}
+function energyFigures(v) {
+  const g = v.demand_growth ?? 1;
+  const pv = v.pv_kwp_per_building ?? 0;
+  const ev = v.ev_chargers ?? 0;
+  const bat = v.battery_kwh ?? 0;
+  const peak = Math.max(50, 412 * g + ev * 3.7 * 0.3 - Math.min(bat / 4, 0.25 * 412));
+  const pvYield = pv * 60 * 3.2;
+  const energy = Math.max(0, 412 * 24 * 0.55 * g + ev * 7 - pvYield * 0.9);
+  const pvExport = pv * 60 * 0.8 - 412 * 0.3 * g;
+  const loading = (78 * Math.max(peak, pvExport)) / 412;
+  return { peak, pvYield, energy, loading, losses: 96 * Math.pow(Math.max(peak, pvExport) / 412, 2), violations: Math.max(0, Math.round((loading - 90) / 5)) };
+}
+/** [id, name, unit, better, value(variant)] per KPI of an engine. */
+function engineKpis(engine, v, horizon) {
+  if (engine === "traffic") {
+    const { L, demand, closed } = trafficLoad(v, horizon);
+    return [
+      ["avg_travel_time_s", "Average travel time", "s", "lower", 412 * Math.pow(L, 1.6)],
+      ["mean_delay_s", "Mean delay", "s", "lower", 128 * Math.pow(L, 2.4)],
+      ["mean_speed_kmh", "Mean speed", "km/h", "higher", 24.6 / Math.pow(L, 1.2)],
+      ["completed_trips", "Completed trips", "trips", "higher", (2861 * demand) / Math.pow(Math.max(1, L / demand), 0.8)],
+      ["vkt_km", "Vehicle km travelled", "km", "lower", 10450 * demand * (1 + 0.015 * closed)],
+      ["co2_kg", "CO₂ emitted", "kg", "lower", 1890 * demand * (1 + 0.015 * closed) * Math.pow(L, 0.3)],
+    ];
+  }
+  if (engine === "community") {
+    const load = communityLoad(v, horizon);
+    return [
+      ["on_time_closure_rate", "On-time closure rate", "", "higher", Math.max(0, Math.min(1, 0.91 - 0.3 * (load - 1)))],
+      ["resolution_time_p90_s", "Resolution time p90", "s", "lower", 14400 * Math.pow(load, 1.5)],
+      ["backlog", "Backlog at end", "incidents", "lower", 37 * load * load],
+      ["utilisation", "Staff utilisation", "", "lower", Math.min(0.99, 0.72 * load)],
+    ];
+  }
+  const e = energyFigures(v);
+  return [
+    ["peak_demand_kw", "Peak demand", "kW", "lower", e.peak],
+    ["energy_kwh", "Energy from the grid", "kWh", "lower", e.energy],
+    ["pv_yield_kwh", "PV yield", "kWh", "higher", e.pvYield],
+    ["losses_kwh", "Network losses", "kWh", "lower", e.losses],
+    ["max_loading_pct", "Max transformer loading", "%", "lower", e.loading],
+    ["voltage_violations", "Voltage violations", "", "lower", e.violations],
+  ];
+}
+const r3 = (v) => Math.round(v * 1000) / 1000;
+function scenarioResult(run) {
+  const base = engineKpis(run.engine, {}, run.horizon_s);
+  const vari = engineKpis(run.engine, run.variant, run.horizon_s);
+  const kpis = base.map(([id, name, unit, better, b], k) => {
+    const j = seedJitter(run.seed, k);
+    const bv = r3(b * j);
+    const vv = r3(vari[k][4] * j);
+    const delta = r3(vv - bv);
+    const pct = bv !== 0 ? Math.round((delta / Math.abs(bv)) * 1000) / 10 : null;
+    const same = delta === 0 || (pct !== null && Math.abs(pct) < 0.05);
+    const verdict = same ? "same" : (better === "lower") === delta < 0 ? "better" : "worse";
+    return { id, name, unit, baseline: bv, variant: vv, delta, delta_pct: pct, better, verdict };
+  });
+  const report = (side) => ({ engine: run.engine, seed: run.seed, horizon_s: run.horizon_s, kpis: Object.fromEntries(kpis.map((k) => [k.id, k[side]])) });
+  return { kpis, baseline: report("baseline"), variant: report("variant") };
+}
+function scenarioState(run, t = now()) {
+  const dur = SCENARIO_RUN_S[run.engine];
+  const fails = /fail/i.test(run.name);
+  const elapsed = ((run.cancelledAt ?? t) - run.created) / 1000;
+  const runFor = elapsed - SCENARIO_QUEUE_S;
+  let status = elapsed < SCENARIO_QUEUE_S ? "queued" : fails && runFor >= 1 ? "failed" : runFor < dur ? "running" : "done";
+  if (run.cancelledAt !== null && (status === "queued" || status === "running")) status = "cancelled";
+  const fraction = status === "done" ? 1 : Math.max(0, Math.min(0.999, runFor / dur));
+  const phase = fraction < 0.45 ? "baseline" : fraction < 0.9 ? "variant" : "compare";
+  const startedMs = run.created + SCENARIO_QUEUE_S * 1000;
+  const endMs = status === "done" ? startedMs + dur * 1000 : status === "failed" ? startedMs + 1000 : status === "cancelled" ? run.cancelledAt : null;
+  return {
+    status,
+    progress: { fraction: r3(fraction), phase, eta_s: status === "queued" || status === "running" ? r3(dur - Math.max(0, runFor)) : 0 },
+    started_at: status === "queued" || (status === "cancelled" && elapsed < SCENARIO_QUEUE_S) ? null : iso(startedMs),
+    finished_at: endMs === null ? null : iso(endMs),
+    wall_s: status === "done" ? dur : null,
+  };
+}
+function scenarioView(run, withResult = true) {
+  const st = scenarioState(run);
+  const out = { id: run.id, name: run.name, engine: run.engine, seed: run.seed, horizon_s: run.horizon_s, variant: run.variant, ...st, created_at: iso(run.created), twin_version: run.twinVersion };
+  if (st.status === "failed") out.error = "engine failed: the mock fails runs whose name contains \"fail\"";
+  if (withResult && st.status === "done") out.result = scenarioResult(run);
+  return out;
+}
+const activeRuns = () => [...scenarioRuns.values()].filter((r) => ["queued", "running"].includes(scenarioState(r).status)).length;
+
+const mid = (f) => {
+  const c = f.geometry.coordinates;
+  return [(c[0][0] + c[c.length - 1][0]) / 2, (c[0][1] + c[c.length - 1][1]) / 2];
+};
+const unit01 = (i) => ((Math.imul(i + 1, 2654435761) >>> 0) % 1000) / 1000;
+/** The per-entity deltas of a finished run, as GeoJSON. */
+function scenarioMap(run) {
+  const features = [];
+  if (run.engine === "traffic") {
+    const v = run.variant;
+    const { L } = trafficLoad(v, run.horizon_s);
+    const closed = new Map((v.closures ?? []).map((c) => [c.road, windowFrac(c, run.horizon_s)]));
+    const cap = new Map((v.capacity ?? []).map((c) => [c.road, (1 - c.factor) * windowFrac(c, run.horizon_s)]));
+    const touched = [...closed.keys(), ...cap.keys()].map((id) => mid(roadById.get(id)));
+    roads.forEach((f, i) => {
+      const id = f.properties.id;
+      const m = mid(f);
+      const dist = touched.length ? Math.min(...touched.map(([x, y]) => Math.hypot(x - m[0], (y - m[1]) * 2))) : Infinity;
+      // The changed roads, their neighbourhood, and a sample of the rest of the network.
+      if (!closed.has(id) && !cap.has(id) && dist > 0.012 && i % 6 !== 0) return;
+      const baseline = round(f.properties.speed_limit_kmh * (0.55 + 0.3 * unit01(i)));
+      let variant = baseline / Math.pow(L, 1.2);
+      if (closed.has(id)) variant = baseline * (1 - closed.get(id));
+      else if (cap.has(id)) variant = (baseline * (1 - 0.6 * cap.get(id))) / Math.pow(L, 1.2);
+      else if (Number.isFinite(dist)) variant /= 1 + 0.3 / (1 + dist / 0.004);
+      variant = round(variant);
+      features.push({ type: "Feature", geometry: f.geometry, properties: { id, metric: "mean_speed_kmh", baseline, variant, delta: round(variant - baseline) } });
+    });
+  } else if (run.engine === "community") {
+    const load = communityLoad(run.variant, run.horizon_s);
+    COMMUNITIES.forEach((c, i) => {
+      const lon = BBOX[0] + (BBOX[2] - BBOX[0]) * ((i % 3) + 0.5) / 3;
+      const lat = BBOX[1] + (BBOX[3] - BBOX[1]) * (Math.floor(i / 3) + 0.5) / 2;
+      const baseline = r3(0.84 + 0.02 * i);
+      const variant = r3(Math.max(0, Math.min(1, baseline - 0.3 * (load - 1) * (0.8 + 0.4 * unit01(i)))));
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: { id: c, metric: "on_time_closure_rate", baseline, variant, delta: r3(variant - baseline) } });
+    });
+  } else {
+    const b = energyFigures({});
+    const e = energyFigures(run.variant);
+    FEEDERS.forEach((f) => {
+      const baseline = round(f.base);
+      const variant = round((f.base * e.loading) / b.loading);
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: [f.lon, f.lat] }, properties: { id: f.id, metric: "max_loading_pct", baseline, variant, delta: round(variant - baseline) } });
+    });
+  }
+  return { type: "FeatureCollection", features };
+}
+
+// --- energy feeders ------------------------------------------------------------------------
+const FEEDERS = [
+  ["fdr-01", "Kallio F1", 62],
+  ["fdr-02", "Kamppi F2", 86],
+  ["fdr-03", "Kluuvi F3", 104],
+  ["fdr-04", "Punavuori F4", 45],
+  ["fdr-05", "Töölö F5", 93],
+  ["fdr-06", "Sörnäinen F6", 71],
+].map(([id, name, base], i) => ({ id, name, base, lon: BBOX[0] + (BBOX[2] - BBOX[0]) * (0.15 + 0.7 * ((i * 0.37) % 1)), lat: BBOX[1] + (BBOX[3] - BBOX[1]) * (0.2 + 0.6 * ((i * 0.61) % 1)) }));
+function feeders() {
+  const t = now() / 1000;
+  return FEEDERS.map((f, i) => {
+    const loading = round(f.base * (1 + 0.03 * Math.sin(t / 120 + i)));
+    const drop = loading / 1000;
+    return {
+      id: f.id,
+      name: f.name,
+      loading_pct: loading,
+      v_min_pu: r3(1 - 0.6 * drop),
+      v_max_pu: r3(1.02 - 0.05 * drop),
+      losses_kw: round((loading / 100) ** 2 * 14),
+      losses_pct: round(1.2 + loading / 60),
+      violations: loading > 100 ? 2 : loading > 90 ? 1 : 0,
+      as_of: iso(Math.floor(t / 60) * 60e3),
+      lat: f.lat,
+      lon: f.lon,
+    };
+  });
 }
 
 // --- observations --------------------------------------------------------------------------
@@ -462,18 +713,56 @@ const server = createServer(async (req, res) => {
         const level = tpi < 2 ? "畅通 smooth" : tpi < 4 ? "基本畅通 basically smooth" : tpi < 6 ? "轻度拥堵 light" : tpi < 8 ? "中度拥堵 moderate" : "严重拥堵 severe";
         return send(res, 200, { tti: round(tti), tpi: round(tpi), level, by_community: COMMUNITIES.map((c, i) => ({ community: c, tti: round(tti * (0.9 + 0.05 * i)), tpi: round(tpi * (0.9 + 0.05 * i)), level: null })) });
       }
-      if (p === "/api/v1/scenarios" && req.method === "POST") {
-        if (who.anonymous) return problem(res, 401, "Unauthorized", "Running scenarios needs a bearer token.");
-        if (who.role !== "planner" && who.role !== "admin") return problem(res, 403, "Forbidden", `Role ${who.role} cannot run scenarios.`);
-        const body = await readBody(req);
-        if (!SCENARIO_KPIS[body.engine]) return problem(res, 422, "Unprocessable Entity", `unknown engine ${body.engine}`);
-        const run = runScenario(body.engine, String(body.preset ?? ""));
-        return send(res, 202, { id: run.id, status: "queued" });
+      if (p === "/api/v1/energy/feeders") {
+        if (NO_ENERGY) return problem(res, 404, "Not Found", `no route ${p}`);
+        return send(res, 200, { feeders: feeders() });
       }
-      const sc = /^\/api\/v1\/scenarios\/([^/]+)$/.exec(p);
-      if (sc) {
-        const run = scenarioRuns.get(decodeURIComponent(sc[1]));
-        return run ? send(res, 200, scenarioView(run)) : problem(res, 404, "Not Found", `no scenario run ${sc[1]}`);
+      if (p === "/api/v1/scenarios" || p.startsWith("/api/v1/scenarios/")) {
+        if (who.anonymous) return problem(res, 401, "Unauthorized", "Scenario runs need a bearer token.");
+        const writer = who.role === "planner" || who.role === "admin";
+        if (p === "/api/v1/scenarios" && req.method === "POST") {
+          if (!writer) return problem(res, 403, "Forbidden", `Role ${who.role} cannot run scenarios (planner or admin only).`);
+          let body;
+          try {
+            body = await readBody(req);
+          } catch (e) {
+            return problem(res, 400, "Bad Request", `the body is not JSON: ${e.message}`);
+          }
+          let r;
+          try {
+            r = validateScenario(body);
+          } catch (e) {
+            if (e instanceof Invalid) return problem(res, e.status, e.status === 422 ? "Unprocessable Entity" : "Bad Request", e.message);
+            throw e;
+          }
+          if (activeRuns() >= SCENARIO_MAX_ACTIVE) return problem(res, 429, "Too Many Requests", `at most ${SCENARIO_MAX_ACTIVE} scenario runs may be queued or running; wait for one to finish or cancel one`);
+          const id = `scn-${String(++runSeq).padStart(6, "0")}`;
+          const run = { id, ...r, created: now(), cancelledAt: null, twinVersion: 1000 + tick };
+          scenarioRuns.set(id, run);
+          const data = JSON.stringify(scenarioView(run));
+          res.writeHead(202, { "content-type": "application/json", "cache-control": "no-store", location: `/api/v1/scenarios/${id}` });
+          return res.end(data);
+        }
+        if (p === "/api/v1/scenarios" && req.method === "GET")
+          return send(res, 200, { runs: [...scenarioRuns.values()].reverse().map((r) => scenarioView(r, false)) });
+        const sc = /^\/api\/v1\/scenarios\/([^/]+)(\/map)?$/.exec(p);
+        const run = sc ? scenarioRuns.get(decodeURIComponent(sc[1])) : null;
+        if (!run) return problem(res, 404, "Not Found", sc ? `no scenario run ${decodeURIComponent(sc[1])}` : `no route ${p}`);
+        if (sc[2] && req.method === "GET") {
+          const st = scenarioState(run).status;
+          if (st !== "done") return problem(res, 409, "Conflict", `scenario run ${run.id} is ${st}; its map exists once it is done`);
+          return send(res, 200, scenarioMap(run), "application/geo+json");
+        }
+        if (!sc[2] && req.method === "GET") return send(res, 200, scenarioView(run));
+        if (!sc[2] && req.method === "DELETE") {
+          if (!writer) return problem(res, 403, "Forbidden", `Role ${who.role} cannot cancel or delete scenario runs.`);
+          const st = scenarioState(run).status;
+          if (st === "queued" || st === "running") run.cancelledAt = now();
+          else scenarioRuns.delete(run.id);
+          res.writeHead(204, { "cache-control": "no-store" });
+          return res.end();
+        }
+        return problem(res, 405, "Method Not Allowed", `${req.method} ${p}`);
       }
       if (p === "/api/v1/stream/sse") return sse(req, res, url);
       return problem(res, 404, "Not Found", `no route ${p}`);

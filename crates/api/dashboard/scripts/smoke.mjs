@@ -38,6 +38,8 @@ function assert(cond, msg) {
 }
 
 const mock = await startMock(PORT, ["--lag-every", "7"]);
+// Whatever fails below (the browser not starting included), the mock does not outlive us.
+process.on("exit", () => mock.kill());
 const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1600, height: 950 } });
 const errors = [];
@@ -146,13 +148,104 @@ try {
     await page.screenshot({ path: join(ART, "cell-details.png") });
   });
 
-  await check("the scenario runner shows progress and a result table", async () => {
+  await check("a viewer cannot run a scenario: the 403 problem is shown in the form", async () => {
+    await setToken("viewer-demo-token");
+    await page.click('[data-testid="view-scenarios"]');
+    assert(await page.locator('[data-testid="incidents-panel"], [data-testid="kpi-panel"]').evaluateAll((els) => els.every((e) => e.offsetParent === null)), "the Scenarios view still shows the operations panels");
+    await page.fill('[data-testid="scenario-name"]', "viewer attempt");
+    await page.click('[data-testid="scenario-run"]');
+    await page.waitForSelector('[data-testid="scenario-problem"][data-status="403"]', { timeout: 5000 });
+    const text = await page.textContent('[data-testid="scenario-problem"]');
+    assert(text.includes("Forbidden") && text.includes("planner"), `problem: ${text}`);
+  });
+
+  await check("a traffic scenario runs end to end: form, progress, KPI table, deltas on the map", async () => {
     await setToken("planner-demo-token");
+    await page.click('[data-testid="problem-dismiss"]').catch(() => undefined);
+    await page.selectOption('[data-testid="scenario-engine"]', "traffic");
+    await page.fill('[data-testid="scenario-name"]', "Close two streets, demand +10%");
+    // One road from the list, one picked on the map.
+    const option = await page.locator('[data-testid="scenario-road-select"] option').nth(5).getAttribute("value");
+    await page.selectOption('[data-testid="scenario-road-select"]', option);
+    await page.click('[data-testid="scenario-road-add"]');
+    await page.click('[data-testid="layer-hexes"]'); // hexes off: the click lands on a road line
+    await page.click('[data-testid="scenario-pick-roads"]');
+    const box = await page.locator('[data-testid="map-canvas"]').boundingBox();
+    let added = false;
+    for (const [fx, fy] of [[0.5, 0.5], [0.42, 0.5], [0.5, 0.42], [0.58, 0.5], [0.5, 0.58], [0.46, 0.46], [0.54, 0.54]]) {
+      for (let d = -14; d <= 14 && !added; d += 2) {
+        await page.mouse.click(box.x + box.width * fx + d, box.y + box.height * fy);
+        added = (await page.locator('[data-testid="scenario-road"]').count()) >= 2;
+      }
+      if (added) break;
+    }
+    assert(added, "clicking the map picked no road");
+    await page.click('[data-testid="scenario-pick-roads"]');
+    await page.click('[data-testid="layer-hexes"]');
+    await page.fill('[data-testid="scenario-demand-scale"]', "1.1");
+    await page.fill('[data-testid="scenario-window-to-s"]', "1800");
     await page.click('[data-testid="scenario-run"]');
     await page.waitForSelector('[data-testid="scenario-progress"]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid="scenario-status"][data-status="running"]', { timeout: 5000 });
+    const label = await page.textContent('[data-testid="scenario-progress-label"]');
+    assert(/running · \w+ · \d+% · ETA/.test(label), `progress label: ${label}`);
     await page.waitForSelector('[data-testid="scenario-table"] tbody tr', { timeout: 15000 });
-    const rows = await page.locator('[data-testid="scenario-table"] tbody tr').count();
-    assert(rows >= 3, `only ${rows} KPI rows`);
+    const rows = await page.$$eval('[data-testid="scenario-table"] tbody tr', (trs) => trs.map((t) => ({ kpi: t.dataset.kpi, verdict: t.dataset.verdict })));
+    assert(rows.length >= 5, `only ${rows.length} KPI rows`);
+    const tt = rows.find((r) => r.kpi === "avg_travel_time_s");
+    assert(tt && tt.verdict === "worse", `closures should make travel time worse: ${JSON.stringify(tt)}`);
+    assert((await page.locator('[data-testid="scenario-chart"] rect').count()) >= 5, "no KPI bars");
+    assert((await page.locator('[data-testid="scenario-run-row"][data-status="done"]').count()) >= 1, "the run is not listed as done");
+    await page.check('[data-testid="scenario-map-toggle"]');
+    await page.waitForSelector('[data-testid="scenario-map-legend"]', { timeout: 5000 });
+    await page.waitForFunction(() => window.__cbStats.deltaDrawn > 10, null, { timeout: 5000 });
+    await page.screenshot({ path: join(ART, "scenario-traffic.png") });
+  });
+
+  await check("feeders are drawn and listed, coloured by loading", async () => {
+    await page.waitForSelector('[data-testid="feeder-row"]', { timeout: 5000 });
+    const classes = await page.$$eval('[data-testid="feeder-row"]', (trs) => trs.map((t) => t.dataset.loading));
+    assert(classes[0] === "over" && classes.includes("high") && classes.includes("ok"), `loading classes ${classes}`);
+    await page.click('[data-testid="zoom-home"]'); // the whole city: every feeder in view
+    const n = classes.length;
+    await page.waitForFunction((k) => window.__cbStats.feedersDrawn === k, n, { timeout: 5000 }).catch(() => undefined);
+    const drawn = await page.evaluate(() => window.__cbStats.feedersDrawn);
+    assert(drawn === n, `${drawn} feeders drawn, ${n} listed`);
+    await page.screenshot({ path: join(ART, "energy-feeders.png") });
+    await page.click('[data-testid="view-ops"]');
+  });
+
+  await check("the mock answers the scenario contract's errors (401, 403, 404, 409, 422, 429) and cancels", async () => {
+    const api = `${BASE}api/v1/scenarios`;
+    const auth = (t) => ({ authorization: `Bearer ${t}`, "content-type": "application/json" });
+    const post = (t, body) => fetch(api, { method: "POST", headers: t ? auth(t) : { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const ok = { name: "energy what-if", engine: "energy", variant: { pv_kwp_per_building: 5 } };
+    assert((await post(null, ok)).status === 401, "no token: not 401");
+    assert((await post("viewer-demo-token", ok)).status === 403, "viewer: not 403");
+    assert((await post("operator-demo-token", ok)).status === 403, "operator: not 403");
+    const bad = await post("planner-demo-token", { name: "x", engine: "traffic", variant: { closures: [{ road: "nope" }] } });
+    const badBody = await bad.json();
+    assert(bad.status === 422 && badBody.detail.startsWith("variant.closures[0].road"), `unknown road: ${bad.status} ${badBody.detail}`);
+    assert(bad.headers.get("content-type").startsWith("application/problem+json"), "not a problem+json");
+    assert((await fetch(`${api}/scn-999999`, { headers: auth("viewer-demo-token") })).status === 404, "unknown id: not 404");
+    const ids = [];
+    let last = 202;
+    for (let i = 0; i < 12 && last === 202; i++) {
+      const r = await post("admin-demo-token", ok);
+      last = r.status;
+      if (r.status === 202) {
+        assert(r.headers.get("location") === `/api/v1/scenarios/${(await r.clone().json()).id}`, "Location header");
+        ids.push((await r.json()).id);
+      }
+    }
+    assert(last === 429 && ids.length <= 8, `queue limit: ${ids.length} accepted, then ${last}`);
+    assert((await fetch(`${api}/${ids[0]}/map`, { headers: auth("viewer-demo-token") })).status === 409, "map of an unfinished run: not 409");
+    assert((await fetch(`${api}/${ids[0]}`, { method: "DELETE", headers: auth("viewer-demo-token") })).status === 403, "viewer cancel: not 403");
+    for (const id of ids) assert((await fetch(`${api}/${id}`, { method: "DELETE", headers: auth("planner-demo-token") })).status === 204, `cancel ${id}`);
+    const st = await (await fetch(`${api}/${ids[0]}`, { headers: auth("viewer-demo-token") })).json();
+    assert(st.status === "cancelled", `after cancel: ${st.status}`);
+    assert((await fetch(`${api}/${ids[0]}`, { method: "DELETE", headers: auth("planner-demo-token") })).status === 204, "delete a cancelled run");
+    assert((await fetch(`${api}/${ids[0]}`, { headers: auth("viewer-demo-token") })).status === 404, "a deleted run is still there");
   });
 
   await check("pillar scores are shown for the six pillars", async () => {
@@ -173,7 +266,7 @@ try {
       return 0;
     });
     assert(missed > 0, "no missed updates counted");
-    for (let i = 0; i < 20 && cellsRequests <= before; i++) await page.waitForTimeout(250);
+    for (let i = 0; i < 60 && cellsRequests <= before; i++) await page.waitForTimeout(250);
     assert(cellsRequests > before, "no snapshot re-read after lagged");
   });
 

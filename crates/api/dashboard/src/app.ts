@@ -15,6 +15,8 @@ import { ProblemBanner, type PanelContext } from "./panels/context";
 import { DetailsPanel } from "./panels/details";
 import { AlarmsPanel, IncidentsPanel } from "./panels/incidents";
 import { IndicatorsPanel, KpiPanel, TrafficPanel } from "./panels/overview";
+import { EnergyPanel } from "./panels/energy";
+import { LOADING_COLOURS } from "./panels/scenario-logic";
 import { ScenarioPanel } from "./panels/scenarios";
 
 const RESOLUTIONS = [6, 7, 8, 9, 10];
@@ -26,6 +28,8 @@ export interface AppOptions {
   renderer?: string;
   /** Initial zoom instead of fitting the city. */
   zoom?: number;
+  /** Side panels shown first: "ops" (all, default), "scenarios" or "energy". */
+  view?: string;
   /** "inline" parses the stream on the main thread (the frame benchmark's peer); default "worker". */
   feed?: string;
   /** "json" turns the compact-form scanner off (always JSON.parse; the benchmark's peer). */
@@ -54,6 +58,7 @@ export class App {
   private resyncTimer: ReturnType<typeof setTimeout> | null = null;
   private lastResync = 0;
   private readonly initialZoom: number | undefined;
+  private view: SideView = "ops";
 
   readonly kpis = new KpiPanel(this.ctx);
   readonly alarms = new AlarmsPanel(this.ctx);
@@ -61,6 +66,7 @@ export class App {
   readonly indicators = new IndicatorsPanel(this.ctx);
   readonly traffic = new TrafficPanel(this.ctx);
   readonly scenarios = new ScenarioPanel(this.ctx);
+  readonly energy = new EnergyPanel(this.ctx);
   readonly details = new DetailsPanel(this.ctx);
 
   private readonly els = {
@@ -83,6 +89,7 @@ export class App {
     if (opts.res && RESOLUTIONS.includes(opts.res)) this.res = opts.res;
     if (opts.renderer === "naive" || opts.renderer === "batched") this.stats.renderer = opts.renderer;
     this.initialZoom = opts.zoom;
+    if (opts.view === "scenarios" || opts.view === "energy") this.view = opts.view;
     window.__cbStats = this.stats;
     this.feed = new CellFeed(
       {
@@ -114,7 +121,9 @@ export class App {
     void this.incidents.refresh();
     void this.indicators.refresh();
     void this.traffic.refresh();
-    void this.scenarios.loadPresets();
+    void this.scenarios.refresh();
+    void this.energy.refresh();
+    setInterval(() => void this.energy.refresh(), 30000);
     void this.kpis.pollMetrics();
     setInterval(() => void this.kpis.pollMetrics(), 5000);
     setInterval(() => void this.traffic.refresh(), 15000);
@@ -147,6 +156,8 @@ export class App {
       this.banner.notice(loadToken() ? "Token saved" : "Token cleared");
       void this.incidents.refresh();
       void this.alarms.refresh();
+      this.scenarios.tokenChanged();
+      void this.energy.refresh();
       this.restartStream();
     };
     this.els.tokenLabel.textContent = tokenLabel(loadToken());
@@ -179,7 +190,7 @@ export class App {
     );
 
     const canvas = h("canvas", { class: "map-canvas", "data-testid": "map-canvas", "aria-label": "city map" });
-    const toggle = (key: "hexes" | "roads" | "buildings" | "sensors", label: string): HTMLElement =>
+    const toggle = (key: "hexes" | "roads" | "buildings" | "sensors" | "feeders" | "scenario", label: string): HTMLElement =>
       h(
         "label",
         { class: "toggle" },
@@ -232,6 +243,7 @@ export class App {
       { class: "map-controls" },
       h("div", { class: "ctl-row" }, toggle("hexes", "hexes"), this.els.metricSelect, this.els.resSelect, fieldSelect),
       h("div", { class: "ctl-row" }, toggle("roads", "roads by"), roadMode, toggle("buildings", "buildings"), toggle("sensors", "sensors")),
+      h("div", { class: "ctl-row" }, toggle("feeders", "feeders"), toggle("scenario", "scenario deltas")),
       h("button", { class: "link small", "data-testid": "rescale", title: "recompute the colour domain from the data on the map", onclick: () => this.rescale() }, "rescale colours"),
       this.els.legend,
     );
@@ -253,13 +265,32 @@ export class App {
       this.indicators.el,
       this.traffic.el,
       this.scenarios.el,
+      this.energy.el,
     );
+    // Views: which side panels show. "ops" shows them all (the operations centre); the planner's
+    // views show the scenario runner (and energy) alone, with the problem banner.
+    const viewPanels: Record<SideView, HTMLElement[]> = {
+      ops: [this.kpis.el, this.alarms.el, this.incidents.el, this.indicators.el, this.traffic.el, this.scenarios.el, this.energy.el],
+      scenarios: [this.scenarios.el, this.energy.el],
+      energy: [this.energy.el],
+    };
+    const viewButtons = (Object.keys(viewPanels) as SideView[]).map((v) =>
+      h("button", { type: "button", class: "seg", "data-testid": `view-${v}`, "data-view": v, onclick: () => setView(v) }, { ops: "Operations", scenarios: "Scenarios", energy: "Energy" }[v]),
+    );
+    const setView = (v: SideView): void => {
+      this.view = v;
+      const shown = new Set(viewPanels[v]);
+      for (const el of viewPanels.ops) el.classList.toggle("hidden", !shown.has(el));
+      for (const b of viewButtons) b.classList.toggle("active", b.dataset.view === v);
+    };
+    setView(this.view);
     setChildren(
       this.root,
       h(
         "header",
         { class: "top" },
         h("h1", {}, "CityBrain ", h("small", {}, "operations centre")),
+        h("nav", { class: "views", "data-testid": "views", "aria-label": "views" }, viewButtons),
         this.els.cityName,
         this.els.health,
         this.els.streamState,
@@ -274,6 +305,10 @@ export class App {
     this.map.onSelect = (sel) => {
       if (!sel) {
         this.details.close();
+        return;
+      }
+      if (sel.kind === "feeder") {
+        this.energy.select(sel.feeder.id);
         return;
       }
       if (sel.kind === "sensor") {
@@ -300,6 +335,27 @@ export class App {
       if (i.location) locate(i.location.lon, i.location.lat);
     };
     this.incidents.onChanged = () => this.indicators.refreshSoon();
+    this.scenarios.onRoadsChanged = (ids) => {
+      this.map.pickedRoads.clear();
+      for (const id of ids) this.map.pickedRoads.add(id);
+      this.map.invalidate("top");
+    };
+    this.scenarios.onPickMode = (on) => {
+      this.map.pickMode = on ? "road" : null;
+      canvas.classList.toggle("picking", on);
+    };
+    this.map.onPickRoad = (road) => this.scenarios.toggleRoad(road.id);
+    this.scenarios.onOverlay = (o) => {
+      if (o) this.map.deltas.load(o.fc, o.scale);
+      else this.map.deltas.clear();
+      this.map.invalidate("top");
+      this.renderLegend();
+    };
+    this.energy.onFeeders = (f) => {
+      this.map.feeders.load(f);
+      this.map.invalidate("top");
+      this.renderLegend();
+    };
     this.alarms.onLocate = (a) => {
       const s = this.map.sensors.points.find((p) => p.props.id === a.sensor);
       if (s) locate(s.mx * 360 - 180, (Math.atan(Math.sinh(Math.PI - 2 * Math.PI * s.my)) * 180) / Math.PI);
@@ -362,6 +418,7 @@ export class App {
       .then((fc) => {
         this.map.roads.load(fc);
         this.map.invalidate("top");
+        this.scenarios.setRoads(this.map.roads.props);
       })
       .catch((e) => this.ctx.problem(e, "Loading roads"));
     const buildings = this.api
@@ -539,6 +596,28 @@ export class App {
         ),
       );
     }
+    if (this.map?.deltas.scale && this.map.visible.scenario) {
+      const sc = this.map.deltas.scale;
+      items.push(h("div", { class: "legend-title" }, `scenario Δ ${this.map.deltas.metric || "value"}${sc.unit ? ` (${sc.unit})` : ""}`));
+      items.push(
+        h(
+          "div",
+          { class: "legend-scale row", "data-testid": "legend-scenario" },
+          sc.legend().map((e) => h("div", { class: "legend-item" }, h("span", { class: "swatch line", style: `background:${e.colour}` }), e.label)),
+        ),
+      );
+    }
+    if (this.map?.feeders.points.length && this.map.visible.feeders) {
+      items.push(
+        h(
+          "div",
+          { class: "legend-scale row", "data-testid": "legend-feeders" },
+          ([["ok", "feeder < 80%"], ["high", "80–100%"], ["over", "> 100%"]] as const).map(([k, label]) =>
+            h("div", { class: "legend-item" }, h("span", { class: "swatch", style: `background:${LOADING_COLOURS[k]}` }), label),
+          ),
+        ),
+      );
+    }
     if (this.map?.visible.sensors !== false) {
       items.push(
         h(
@@ -561,6 +640,8 @@ export class App {
     this.els.scaleBar.textContent = nice >= 1000 ? `${fmt(nice / 1000)} km` : `${fmt(nice)} m`;
   }
 }
+
+type SideView = "ops" | "scenarios" | "energy";
 
 /** Appends to a bounded sample buffer (the last 600 values). */
 function push(buf: number[], v: number): void {

@@ -4,7 +4,6 @@ import { loadToken, saveToken, tokenLabel, type TokenStorage } from "../src/api/
 import { counterRate, parsePrometheus, pickMetric } from "../src/live/metrics";
 import { lineChartSvg, niceTicks, toSeries } from "../src/panels/chart";
 import { cellHistoryPoints } from "../src/panels/details";
-import { progressOf, scenarioRows } from "../src/panels/scenario-logic";
 
 describe("problem details", () => {
   it("keeps an RFC 7807 body as is", () => {
@@ -127,25 +126,6 @@ describe("charts", () => {
   it("makes nice ticks", () => {
     expect(niceTicks(0, 100, 4)).toEqual([0, 50, 100]);
     expect(niceTicks(0.3, 1.7, 4)).toEqual([0.5, 1, 1.5]);
-  });
-});
-
-describe("scenario results", () => {
-  it("uses the server's deltas when present", () => {
-    const deltas = [{ kpi: "a", baseline: 1, variant: 2, delta: 1, relative: 1 }];
-    expect(scenarioRows({ deltas, baseline: {}, variant: {} })).toBe(deltas);
-  });
-  it("computes deltas from baseline and variant otherwise", () => {
-    expect(scenarioRows({ baseline: { t: 400, trips: 100, z: 0 }, variant: { t: 440, trips: 95, z: 3 } })).toEqual([
-      { kpi: "t", baseline: 400, variant: 440, delta: 40, relative: 0.1 },
-      { kpi: "trips", baseline: 100, variant: 95, delta: -5, relative: -0.05 },
-      { kpi: "z", baseline: 0, variant: 3, delta: 3, relative: null },
-    ]);
-  });
-  it("clamps progress and shows done as complete", () => {
-    expect(progressOf({ status: "running", progress: 1.7 })).toBe(1);
-    expect(progressOf({ status: "running", progress: -1 })).toBe(0);
-    expect(progressOf({ status: "done", progress: 0.2 })).toBe(1);
   });
 });
 

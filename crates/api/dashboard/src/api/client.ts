@@ -138,6 +138,10 @@ export class ApiClient {
     return this.request<T>("POST", path, { body });
   }
 
+  del<T>(path: string): Promise<T> {
+    return this.request<T>("DELETE", path);
+  }
+
   /** GET returning plain text (Prometheus `/metrics`). */
   async text(path: string): Promise<string> {
     let res: Response;

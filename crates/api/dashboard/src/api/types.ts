@@ -253,25 +253,84 @@ export interface TrafficLive {
 }
 
 export type ScenarioEngine = "traffic" | "community" | "energy";
-export type ScenarioStatus = "queued" | "running" | "done" | "failed";
+export type ScenarioStatus = "queued" | "running" | "done" | "failed" | "cancelled";
+export type ScenarioPhase = "baseline" | "variant" | "compare";
 
-export interface ScenarioDelta {
-  kpi: string;
-  baseline: number;
-  variant: number;
-  delta: number;
-  relative: number | null;
+/** One KPI of a finished run: baseline vs variant, and whether the change is an improvement. */
+export interface ScenarioKpi {
+  id: string;
+  name?: string;
+  unit?: string;
+  baseline: number | null;
+  variant: number | null;
+  delta?: number | null;
+  delta_pct?: number | null;
+  better?: "lower" | "higher";
+  verdict?: "better" | "worse" | "same";
 }
 
+export interface ScenarioProgress {
+  fraction: number;
+  phase?: ScenarioPhase | string | null;
+  eta_s?: number | null;
+}
+
+/** `POST /api/v1/scenarios` body. */
+export interface ScenarioRequest {
+  name: string;
+  engine: ScenarioEngine;
+  seed?: number;
+  horizon_s?: number;
+  variant: Record<string, unknown>;
+}
+
+/** A scenario run (`GET /api/v1/scenarios/{id}`; the list omits `result`). */
 export interface ScenarioRun {
   id: string;
+  name?: string;
   engine: ScenarioEngine;
+  seed?: number;
+  horizon_s?: number;
+  variant?: Record<string, unknown>;
   status: ScenarioStatus;
-  progress: number;
-  baseline?: Record<string, number> | null;
-  variant?: Record<string, number> | null;
-  deltas?: ScenarioDelta[] | null;
+  progress?: ScenarioProgress | null;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  wall_s?: number | null;
+  twin_version?: number | null;
   error?: string | null;
+  result?: { kpis: ScenarioKpi[]; baseline?: unknown; variant?: unknown } | null;
+}
+
+export interface ScenarioList {
+  runs: ScenarioRun[];
+}
+
+/** Properties of a `GET /api/v1/scenarios/{id}/map` feature: the per-entity delta. */
+export interface ScenarioMapProps {
+  id: string;
+  metric?: string;
+  baseline?: number | null;
+  variant?: number | null;
+  delta?: number | null;
+}
+
+export type ScenarioMapCollection = FeatureCollection<LineString | MultiLineString | Polygon | MultiPolygon | Point, ScenarioMapProps>;
+
+/** One feeder of `GET /api/v1/energy/feeders`; every field but `id` may be missing. */
+export interface Feeder {
+  id: string;
+  name?: string | null;
+  loading_pct?: number | null;
+  v_min_pu?: number | null;
+  v_max_pu?: number | null;
+  losses_kw?: number | null;
+  losses_pct?: number | null;
+  violations?: number | null;
+  as_of?: string | null;
+  lat?: number | null;
+  lon?: number | null;
 }
 
 /** Messages of the live stream (WebSocket or SSE). */

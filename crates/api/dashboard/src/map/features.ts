@@ -14,7 +14,7 @@ import type { PathContext, ViewRect } from "./hexlayer";
 import { latToMy, lonToMx } from "./projection";
 
 /** One ring or line in Mercator units plus its bbox, belonging to feature `feature`. */
-interface Part {
+export interface Part {
   feature: number;
   coords: Float64Array;
   minX: number;
@@ -23,7 +23,7 @@ interface Part {
   maxY: number;
 }
 
-function toPart(feature: number, ring: readonly (readonly number[])[]): Part | null {
+export function toPart(feature: number, ring: readonly (readonly number[])[]): Part | null {
   if (ring.length < 2) return null;
   const coords = new Float64Array(ring.length * 2);
   let minX = Infinity;
@@ -45,11 +45,11 @@ function toPart(feature: number, ring: readonly (readonly number[])[]): Part | n
   return { feature, coords, minX, minY, maxX, maxY };
 }
 
-function visible(p: Part, s: number, v: ViewRect, pad: number): boolean {
+export function visible(p: Part, s: number, v: ViewRect, pad: number): boolean {
   return !(p.maxX * s - v.originX < -pad || p.minX * s - v.originX > v.width + pad || p.maxY * s - v.originY < -pad || p.minY * s - v.originY > v.height + pad);
 }
 
-function tracePart(ctx: PathContext, p: Part, s: number, v: ViewRect, close: boolean): void {
+export function tracePart(ctx: PathContext, p: Part, s: number, v: ViewRect, close: boolean): void {
   const c = p.coords;
   ctx.moveTo((c[0] as number) * s - v.originX, (c[1] as number) * s - v.originY);
   for (let i = 2; i < c.length; i += 2) ctx.lineTo((c[i] as number) * s - v.originX, (c[i + 1] as number) * s - v.originY);
@@ -115,6 +115,57 @@ export class RoadLayer {
     }
     return drawn;
   }
+
+  /** The road nearest to screen point (x, y) within `maxPx` of one of its segments, or null. */
+  pick(x: number, y: number, v: ViewRect, maxPx = 6): RoadProps | null {
+    const s = Math.pow(2, v.zoom) * 256;
+    let best = -1;
+    let bestD = maxPx * maxPx;
+    for (const p of this.parts) {
+      if (p.maxX * s - v.originX < x - maxPx || p.minX * s - v.originX > x + maxPx || p.maxY * s - v.originY < y - maxPx || p.minY * s - v.originY > y + maxPx) continue;
+      const c = p.coords;
+      for (let i = 2; i < c.length; i += 2) {
+        const d = segDist2(x, y, (c[i - 2] as number) * s - v.originX, (c[i - 1] as number) * s - v.originY, (c[i] as number) * s - v.originX, (c[i + 1] as number) * s - v.originY);
+        if (d <= bestD) {
+          bestD = d;
+          best = p.feature;
+        }
+      }
+    }
+    return best < 0 ? null : (this.props[best] as RoadProps);
+  }
+
+  /** Outlines the roads whose ids are in `ids` (the roads picked for a scenario) in dark dashes. */
+  drawHighlight(ctx: PathContext & { setLineDash(d: number[]): void; lineCap: CanvasLineCap }, v: ViewRect, ids: ReadonlySet<string>): number {
+    if (!ids.size) return 0;
+    const s = Math.pow(2, v.zoom) * 256;
+    ctx.beginPath();
+    let n = 0;
+    for (const p of this.parts) {
+      if (!ids.has((this.props[p.feature] as RoadProps).id) || !visible(p, s, v, 4)) continue;
+      tracePart(ctx, p, s, v, false);
+      n++;
+    }
+    ctx.strokeStyle = "#111827";
+    ctx.lineWidth = 5;
+    ctx.lineCap = "round";
+    ctx.setLineDash([6, 4]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    return n;
+  }
+}
+
+/** Squared distance from (px, py) to the segment (ax, ay)–(bx, by). */
+export function segDist2(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  let t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+  t = Math.max(0, Math.min(1, t));
+  const qx = ax + t * dx - px;
+  const qy = ay + t * dy - py;
+  return qx * qx + qy * qy;
 }
 
 export class BuildingLayer {

@@ -11,6 +11,8 @@ import type { ColourScale } from "./colour";
 import { BuildingLayer, RoadLayer, SensorLayer, type SensorPoint } from "./features";
 import { drawHexLayer, drawHexLayerNaive, strokeHexOutlines, type CellValueField } from "./hexlayer";
 import { HexRasterCache } from "./hexraster";
+import { DeltaLayer, FeederLayer } from "./overlays";
+import type { Feeder, RoadProps } from "../api/types";
 import { Viewport } from "./projection";
 
 /** Frame statistics read by the browser benchmark (`window.__cbStats`). */
@@ -57,6 +59,10 @@ export interface CbStats {
   scanFrameTimes: number[];
   /** Fetch + parse time of the last snapshot in the feed, ms. */
   lastSnapshotFeedMs: number;
+  /** Scenario delta features drawn in the last render of the top layer. */
+  deltaDrawn: number;
+  /** Feeders drawn in the last render of the top layer. */
+  feedersDrawn: number;
 }
 
 declare global {
@@ -89,6 +95,8 @@ export function newStats(): CbStats {
     hexScans: 0,
     hexRecolours: 0,
     scanFrameTimes: [],
+    deltaDrawn: 0,
+    feedersDrawn: 0,
   };
 }
 
@@ -103,13 +111,16 @@ interface LayerCache {
   dataDirty: boolean;
 }
 
-export type MapSelection = { kind: "sensor"; sensor: SensorPoint } | { kind: "cell"; cell: string; lon: number; lat: number };
+export type MapSelection = { kind: "sensor"; sensor: SensorPoint } | { kind: "feeder"; feeder: Feeder } | { kind: "cell"; cell: string; lon: number; lat: number };
 
 export interface MapLayersVisible {
   hexes: boolean;
   roads: boolean;
   buildings: boolean;
   sensors: boolean;
+  /** A scenario run's per-entity deltas. */
+  scenario: boolean;
+  feeders: boolean;
 }
 
 export class MapView {
@@ -118,7 +129,14 @@ export class MapView {
   readonly roads = new RoadLayer();
   readonly buildings = new BuildingLayer();
   readonly sensors = new SensorLayer();
-  visible: MapLayersVisible = { hexes: true, roads: true, buildings: true, sensors: true };
+  readonly deltas = new DeltaLayer();
+  readonly feeders = new FeederLayer();
+  /** Roads picked for a scenario what-if, outlined on the map. */
+  readonly pickedRoads = new Set<string>();
+  /** "road": a click picks the road under the pointer (`onPickRoad`) instead of selecting. */
+  pickMode: "road" | null = null;
+  onPickRoad: ((road: RoadProps) => void) | null = null;
+  visible: MapLayersVisible = { hexes: true, roads: true, buildings: true, sensors: true, scenario: true, feeders: true };
   hexAlpha = 0.55;
   hexField: CellValueField = "mean";
   scale: ColourScale | null = null;
@@ -291,6 +309,9 @@ export class MapView {
     if (this.stale(this.top) && !viewOnly(this.top)) {
       const ctx = this.prepare(this.top);
       if (this.visible.roads) this.roads.draw(ctx, v);
+      this.roads.drawHighlight(ctx, v, this.pickedRoads);
+      this.stats.deltaDrawn = this.visible.scenario ? this.deltas.draw(ctx, v) : 0;
+      this.stats.feedersDrawn = this.visible.feeders ? this.feeders.draw(ctx, v) : 0;
       if (this.visible.sensors) this.sensors.draw(ctx, v);
     }
 
@@ -357,6 +378,10 @@ export class MapView {
 
   /** Selection at a screen point: a sensor within 8 px, else the cell under the point. */
   pick(x: number, y: number): MapSelection | null {
+    if (this.visible.feeders) {
+      const f = this.feeders.pick(x, y, this.view);
+      if (f) return { kind: "feeder", feeder: f };
+    }
     if (this.visible.sensors) {
       const s = this.sensors.pick(x, y, this.view);
       if (s) return { kind: "sensor", sensor: s };
@@ -401,7 +426,10 @@ export class MapView {
       down = null;
       c.style.cursor = "";
       this.endInteraction(0);
-      if (wasClick) {
+      if (wasClick && this.pickMode === "road") {
+        const road = this.roads.pick(x, y, this.view);
+        if (road) this.onPickRoad?.(road);
+      } else if (wasClick) {
         const sel = this.pick(x, y);
         this.selectedCell = sel?.kind === "cell" ? sel.cell : null;
         this.invalidate("hex");
