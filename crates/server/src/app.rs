@@ -304,6 +304,18 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
             cfg.http.dashboard_dir = Some(built);
         }
     }
+    let indicators = api::IndicatorService::load(store.clone())
+        .await
+        .context("loading indicator inputs")?;
+    if mode == Mode::Demo {
+        let n = crate::city::seed_demo_indicator_inputs(&indicators).await?;
+        if n > 0 {
+            tracing::info!(
+                inputs = n,
+                "Entered the demo's illustrative static indicator inputs (not official statistics)."
+            );
+        }
+    }
     let render = prometheus.clone();
     let state = api::AppState {
         snapshot: snap_rx,
@@ -316,9 +328,7 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
         auth: Arc::new(cfg.auth.clone()),
         ops: ops.clone(),
         ngsi: ngsi.clone(),
-        indicators: api::IndicatorService::load(store.clone())
-            .await
-            .context("loading indicator inputs")?,
+        indicators,
     };
     let (bound_tx, bound_rx) = oneshot::channel();
     {

@@ -12,6 +12,42 @@ use crate::config::{CityConfig, CitySource};
 /// © OpenStreetMap contributors), embedded so `citybrain demo` runs anywhere.
 pub const HELSINKI_PBF: &[u8] = include_bytes!("../../../deploy/cities/helsinki/Helsinki.osm.pbf");
 
+/// Illustrative static indicator inputs of the demo (the file's `note` says
+/// what they are: example values, not official statistics).
+pub const DEMO_INDICATOR_INPUTS: &str =
+    include_str!("../../../deploy/cities/helsinki/indicator-inputs.example.json");
+
+/// The demo's example static indicator inputs, parsed.
+///
+/// # Errors
+/// When the embedded file does not parse (a build defect the tests catch).
+pub fn demo_indicator_inputs() -> anyhow::Result<Vec<api::indicators::StaticInput>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        inputs: Vec<api::indicators::StaticInput>,
+    }
+    let f: File = serde_json::from_str(DEMO_INDICATOR_INPUTS)
+        .context("parsing the demo's example indicator inputs")?;
+    Ok(f.inputs)
+}
+
+/// Enters the demo's example static indicator inputs when none are stored
+/// yet, so that every pillar scores on a fresh demo. Inputs entered by a
+/// user are never overwritten.
+///
+/// # Errors
+/// When the store refuses the inputs.
+pub async fn seed_demo_indicator_inputs(svc: &api::IndicatorService) -> anyhow::Result<usize> {
+    if !svc.static_inputs().is_empty() {
+        return Ok(0);
+    }
+    let inputs = demo_indicator_inputs()?;
+    svc.put_inputs(&inputs, "demo-example")
+        .await
+        .context("storing the demo's example indicator inputs")?;
+    Ok(inputs.len())
+}
+
 /// Builds the configured city. `store` is read for `source = "store"`.
 pub async fn load(cfg: &CityConfig, store: &Store) -> anyhow::Result<City> {
     let mut city = match cfg.source {
@@ -132,5 +168,84 @@ pub fn to_record(e: &twin::Entity) -> EntityRecord {
         cell: Some(u64::from(e.cell)),
         community: e.community.clone(),
         attrs: serde_json::Value::Object(f.properties.unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use governance::Source;
+
+    use super::*;
+
+    /// Every static indicator and deduction of the six-pillar profile has an
+    /// example value, and nothing else is in the file.
+    #[test]
+    fn demo_inputs_cover_exactly_the_static_inputs_of_the_six_pillar_profile() {
+        let p = governance::builtin("six-pillar").expect("builtin profile");
+        let want: BTreeSet<String> = p
+            .indicators()
+            .iter()
+            .filter(|i| matches!(i.source, Source::Static))
+            .map(|i| i.id.clone())
+            .chain(
+                p.deductions()
+                    .iter()
+                    .filter(|d| matches!(d.source, Source::Static))
+                    .map(|d| d.id.clone()),
+            )
+            .collect();
+        let got: BTreeSet<String> = demo_indicator_inputs()
+            .expect("the file parses")
+            .into_iter()
+            .map(|i| i.indicator)
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[tokio::test]
+    async fn demo_inputs_are_accepted_once_and_never_overwrite_a_users_inputs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = store::DbConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..store::DbConfig::default()
+        };
+        let store = db.build().await.expect("sqlite store");
+        let svc = api::IndicatorService::load(store.clone())
+            .await
+            .expect("load");
+        let n = seed_demo_indicator_inputs(&svc).await.expect("accepted");
+        assert_eq!(n, demo_indicator_inputs().expect("parses").len());
+        assert!(
+            svc.static_inputs()
+                .iter()
+                .all(|i| i.updated_by.as_deref() == Some("demo-example"))
+        );
+        // a second start finds inputs and leaves them alone
+        assert_eq!(seed_demo_indicator_inputs(&svc).await.expect("ok"), 0);
+
+        let other = dir.path().join("other");
+        let store2 = store::DbConfig {
+            data_dir: other,
+            ..store::DbConfig::default()
+        }
+        .build()
+        .await
+        .expect("sqlite store");
+        let svc2 = api::IndicatorService::load(store2).await.expect("load");
+        let mine = api::indicators::StaticInput {
+            indicator: "eid_share".into(),
+            year: 2024,
+            value: 0.5,
+            numerator: None,
+            denominator: None,
+            quality: None,
+            updated_by: None,
+            updated_at: None,
+        };
+        svc2.put_inputs(&[mine], "analyst").await.expect("stored");
+        assert_eq!(seed_demo_indicator_inputs(&svc2).await.expect("ok"), 0);
+        assert_eq!(svc2.static_inputs().len(), 1);
     }
 }
