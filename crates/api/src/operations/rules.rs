@@ -492,7 +492,7 @@ mod tests {
             assert_eq!(&back, r);
         }
         let ids: Vec<u64> = rules.iter().map(|r| r.id).collect();
-        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+        assert_eq!(ids, (1..=14).collect::<Vec<_>>());
     }
 
     #[test]
