@@ -176,6 +176,8 @@ impl AppState {
         let ops = OpsService::load(store.clone(), live.clone(), ops).await?;
         let ngsi = NgsiNotifier::load(store.clone()).await?;
         let indicators = IndicatorService::load(store.clone()).await?;
+        let energy = crate::EnergyLive::new();
+        indicators.attach_energy(&energy);
         Ok(Self {
             snapshot,
             store,
@@ -188,6 +190,7 @@ impl AppState {
             ops,
             ngsi,
             indicators,
+            energy,
         })
     }
 }

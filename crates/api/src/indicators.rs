@@ -147,6 +147,8 @@ struct Inner {
     history: Mutex<VecDeque<(Timestamp, Option<f64>)>>,
     statics: Mutex<Vec<IndicatorInputRecord>>,
     constants: Mutex<Option<CityConstants>>,
+    /// The live feeder power flows, once attached.
+    energy: Mutex<Option<crate::energy::EnergyLive>>,
 }
 
 /// Live indicator scores and their history. Cheap to clone.
@@ -191,8 +193,25 @@ impl IndicatorService {
                 history: Mutex::new(hist),
                 statics: Mutex::new(statics),
                 constants: Mutex::new(None),
+                energy: Mutex::new(None),
             }),
         })
+    }
+
+    /// Binds the energy indicators to the live feeder power flows.
+    pub fn attach_energy(&self, energy: &crate::energy::EnergyLive) {
+        if let Ok(mut g) = self.inner.energy.lock() {
+            *g = Some(energy.clone());
+        }
+    }
+
+    fn feeders(&self) -> Vec<crate::energy::FeederLive> {
+        self.inner
+            .energy
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(crate::energy::EnergyLive::feeders))
+            .unwrap_or_default()
     }
 
     fn constants(&self, snap: &TwinSnapshot) -> CityConstants {
@@ -238,6 +257,10 @@ impl IndicatorService {
     /// - `renewable_share`: live PV output (`pv_power`) / live metered
     ///   demand (`power` of energy meters), capped at 1 (quality 0.8: meters
     ///   need not cover all demand).
+    /// - `co2_intensity`: Σ CO₂ rate of the grid import / Σ consumption over
+    ///   the feeders whose latest power flow ([`crate::energy`]) rests on a
+    ///   live reading, kg/kWh (emission factor `CN-2022-national`); quality:
+    ///   metered buildings / buildings of those feeders.
     /// - `smart_meter_share`: buildings observed by an online energy meter /
     ///   buildings (ratio).
     /// - `traffic_travel_time_index`: the city TTI of `/api/v1/traffic/live`.
@@ -258,6 +281,7 @@ impl IndicatorService {
         all: &ops::IncidentMetrics,
         eco: &ops::IncidentMetrics,
         traffic: &TrafficLive,
+        feeders: &[crate::energy::FeederLive],
     ) -> LiveInputs {
         let consts = self.constants(snap);
         let mut li = LiveInputs::new();
@@ -334,6 +358,24 @@ impl IndicatorService {
             li.set(
                 "renewable_share",
                 InputValue::new((pv_kw / demand_kw).clamp(0.0, 1.0)).with_quality(0.8 * q),
+            );
+        }
+        let (mut co2, mut load, mut metered_b, mut total_b) = (0.0, 0.0, 0usize, 0usize);
+        for f in feeders {
+            if let Some((t, s)) = &f.state
+                && is_fresh(snap, *t)
+            {
+                co2 += s.low_carbon.grid_co2_kg_per_h;
+                load += s.load_kw;
+                metered_b += f.metered;
+                total_b += f.twin.building_bus.len();
+            }
+        }
+        if load > 0.0 && total_b > 0 {
+            li.set(
+                "co2_intensity",
+                InputValue::new(co2 / load)
+                    .with_quality((metered_b as f64 / total_b as f64).min(1.0)),
             );
         }
         if consts.buildings > 0 {
@@ -420,7 +462,7 @@ impl IndicatorService {
         let traffic = crate::livedata::traffic_live(snap);
         EntityInputs {
             statics: self.statics(),
-            live: self.live_inputs(snap, &all, &eco, &traffic),
+            live: self.live_inputs(snap, &all, &eco, &traffic, &self.feeders()),
             scenario: BTreeMap::new(),
         }
     }

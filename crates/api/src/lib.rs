@@ -29,6 +29,7 @@
 mod auth;
 mod bootstrap;
 mod config;
+pub mod energy;
 mod error;
 pub mod indicators;
 pub mod live;
@@ -62,6 +63,7 @@ pub use auth::{
 };
 pub use bootstrap::{StartError, bootstrap_tokens, load_tokens, token_record, token_row};
 pub use config::{AuthConfig, HttpConfig, OpsConfig};
+pub use energy::EnergyLive;
 pub use error::{ApiError, ApiResult, InternalDetail, Problem};
 pub use indicators::IndicatorService;
 pub use live::{CellRow, LiveHub, LiveUpdate};

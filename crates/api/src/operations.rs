@@ -243,6 +243,19 @@ fn describe(snap: &TwinSnapshot, a: &ops::Alarm) -> AlarmEntry {
                 e.community = community_at(snap, p);
             }
         }
+        Subject::Entity { entity } => {
+            e.entity = Some(entity.clone());
+            if let Some(x) = snap.entity(entity.as_str()) {
+                let p = x.representative_point();
+                let p = LatLon {
+                    lat: p.y(),
+                    lon: p.x(),
+                };
+                e.entity_type = Some(x.kind.type_name().to_owned());
+                e.location = Some(p);
+                e.community = x.community.clone().or_else(|| community_at(snap, p));
+            }
+        }
     }
     e
 }
@@ -403,6 +416,7 @@ impl OpsService {
                     },
                     kind: Some(s.spec().kind),
                     entity: s.spec().observes.clone(),
+                    entity_kind: None,
                     metric: o.metric.clone(),
                     value: o.value,
                     ts: o.ts,
@@ -443,8 +457,49 @@ impl OpsService {
                 subject: Subject::Cell { res, cell },
                 kind: None,
                 entity: None,
+                entity_kind: None,
                 metric,
                 value,
+                ts,
+            }));
+        }
+        if events.is_empty() {
+            return;
+        }
+        let mut changes = Changes::default();
+        self.apply_events(&mut st, events, snap, &mut changes);
+        self.commit(&mut st, changes).await;
+    }
+
+    /// Evaluates the rules on values derived for entities (a feeder's
+    /// loading and voltages from its live power flow): each value is a
+    /// sample about the entity itself, watched by `entity_kind` and
+    /// `entity` rules. Raised alarms persist, open or join incidents and
+    /// are published like those of sensor readings.
+    pub async fn on_entity_values(
+        &self,
+        values: &[(EntityId, EntityKind, Metric, f64)],
+        ts: Timestamp,
+        snap: &TwinSnapshot,
+    ) {
+        if values.is_empty() {
+            return;
+        }
+        let mut st = self.inner.state.lock().await;
+        let mut events = Vec::new();
+        for (entity, kind, metric, value) in values {
+            if !value.is_finite() {
+                continue;
+            }
+            events.extend(st.engine.evaluate(&Sample {
+                subject: Subject::Entity {
+                    entity: entity.clone(),
+                },
+                kind: None,
+                entity: Some(entity.clone()),
+                entity_kind: Some(*kind),
+                metric: metric.clone(),
+                value: *value,
                 ts,
             }));
         }
@@ -606,7 +661,9 @@ impl OpsService {
                                 .and_then(|s| s.cell().parent(h3o::Resolution::Nine))
                                 .map(u64::from)
                                 .or_else(|| entry.location.and_then(cell9)),
-                            Subject::Cell { .. } => entry.location.and_then(cell9),
+                            Subject::Cell { .. } | Subject::Entity { .. } => {
+                                entry.location.and_then(cell9)
+                            }
                         };
                         let existing = self.joinable_incident(st, &a, &t.kind, cell);
                         let id = if let Some(id) = existing {
@@ -619,6 +676,10 @@ impl OpsService {
                                 (Subject::Cell { cell, res }, None) => {
                                     format!("cell {} (res {res})", crate::util::cell_hex(*cell))
                                 }
+                                (Subject::Entity { entity }, None) => format!(
+                                    "{} {entity}",
+                                    entry.entity_type.as_deref().unwrap_or("entity")
+                                ),
                                 _ => "unknown subject".into(),
                             };
                             let new = NewIncident {

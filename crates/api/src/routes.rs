@@ -6,6 +6,7 @@ pub mod admin;
 pub mod alarms;
 pub mod city;
 pub mod docs;
+pub mod energy;
 pub mod incidents;
 pub mod indicators;
 pub mod map;
@@ -58,6 +59,9 @@ pub fn guarded() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators::inputs, indicators::put_inputs))
         .routes(routes!(indicators::delete_input))
         .routes(routes!(indicators::profiles))
+        .routes(routes!(energy::feeders))
+        .routes(routes!(energy::feeders_geojson))
+        .routes(routes!(energy::feeder))
         .routes(routes!(admin::tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::dead_letters))

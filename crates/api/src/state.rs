@@ -8,6 +8,7 @@ use twin::TwinSnapshot;
 
 use crate::auth::Tokens;
 use crate::config::{AuthConfig, HttpConfig};
+use crate::energy::EnergyLive;
 use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
 use crate::ngsi::NgsiNotifier;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub ngsi: NgsiNotifier,
     /// Live indicator scores and their history ([`IndicatorService::load`]).
     pub indicators: IndicatorService,
+    /// Live feeder power flows ([`EnergyLive`]).
+    pub energy: EnergyLive,
 }
 
 impl std::fmt::Debug for AppState {

@@ -13,6 +13,8 @@
 //! - [`run_study`]: baseline and what-if variants with KPI deltas.
 //! - [`LiveFeeder`]: the latest meter and PV readings to a live feeder state
 //!   with violations and low-carbon indicators.
+//! - [`feeder_networks`]: a radial LV network per twin feeder (MV/LV
+//!   substation at the head, cables along the buildings' spanning tree).
 //! - [`EMISSION_FACTORS`]: the dated, versioned grid emission-factor table.
 //!
 //! # Terminology
@@ -48,6 +50,7 @@ mod engine;
 mod error;
 mod ev;
 mod export;
+mod from_twin;
 mod kpi;
 mod live;
 mod model;
@@ -66,6 +69,10 @@ pub use emission::{EMISSION_FACTORS, EMISSION_TABLE_VERSION, EmissionFactor, emi
 pub use engine::{FeederEngine, FeederEvent, FeederOutcome, STEP_MS};
 pub use error::{NetError, PfError};
 pub use ev::{ChargingStrategy, EvFleet, EvSchedule, EvSession, schedule, synthetic_sessions};
+pub use from_twin::{
+    DESIGN_KW_PER_M2, DESIGN_UTILISATION, LV_KV, MIN_DESIGN_KW, MIN_LINE_M, TwinFeeder,
+    feeder_networks, is_feeder_input,
+};
 pub use kpi::{KpiAccumulator, Kpis, Limits};
 pub use live::{
     LiveError, LiveFeeder, LiveReadings, LiveState, LowCarbon, Severity, Violation, ViolationKind,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::{EntityId, Metric, Priority, SensorId, SensorKind, Timestamp};
+use domain::{EntityId, EntityKind, Metric, Priority, SensorId, SensorKind, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// How serious an alarm is.
@@ -40,6 +40,12 @@ pub enum Scope {
     Cells {
         /// H3 resolution, 0-15.
         res: u8,
+    },
+    /// Every entity of a kind, on values derived for the entity itself
+    /// (a feeder's loading from its power flow), not on sensor readings.
+    EntityKind {
+        /// The entity kind.
+        kind: EntityKind,
     },
 }
 
@@ -165,7 +171,9 @@ impl AlarmRule {
                 }
             }
             Condition::Stale => {
-                if self.for_ms == 0 || matches!(self.scope, Scope::Cells { .. }) {
+                if self.for_ms == 0
+                    || matches!(self.scope, Scope::Cells { .. } | Scope::EntityKind { .. })
+                {
                     return Err(RuleError::BadStale { id: self.id });
                 }
             }
@@ -190,6 +198,8 @@ impl AlarmRule {
             (Scope::Sensor { sensor }, Subject::Sensor { sensor: id }) => sensor == id,
             (Scope::SensorKind { kind }, Subject::Sensor { .. }) => Some(*kind) == s.kind,
             (Scope::Entity { entity }, Subject::Sensor { .. }) => Some(entity) == s.entity.as_ref(),
+            (Scope::Entity { entity }, Subject::Entity { entity: id }) => entity == id,
+            (Scope::EntityKind { kind }, Subject::Entity { .. }) => Some(*kind) == s.entity_kind,
             (Scope::Cells { res }, Subject::Cell { res: r, .. }) => res == r,
             _ => false,
         }
@@ -212,6 +222,11 @@ pub enum Subject {
         /// Cell index as a 64-bit integer.
         cell: u64,
     },
+    /// An entity, for values derived for it (a feeder's power-flow state).
+    Entity {
+        /// The entity.
+        entity: EntityId,
+    },
 }
 
 /// One value to evaluate: a sensor reading or a cell aggregate.
@@ -221,8 +236,11 @@ pub struct Sample {
     pub subject: Subject,
     /// The sensor's kind (sensor samples).
     pub kind: Option<SensorKind>,
-    /// The entity the sensor observes (sensor samples).
+    /// The entity the sensor observes (sensor samples), or the entity
+    /// itself (entity samples).
     pub entity: Option<EntityId>,
+    /// The entity's kind (entity samples).
+    pub entity_kind: Option<EntityKind>,
     /// The metric.
     pub metric: Metric,
     /// The value.
@@ -478,7 +496,7 @@ impl AlarmEngine {
                     Scope::Sensor { sensor: id } => id == sensor,
                     Scope::SensorKind { kind: k } => *k == kind,
                     Scope::Entity { entity: e } => Some(e) == entity,
-                    Scope::Cells { .. } => false,
+                    Scope::Cells { .. } | Scope::EntityKind { .. } => false,
                 };
                 if !watched {
                     continue;

@@ -205,10 +205,12 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
     let ngsi = api::NgsiNotifier::load(store.clone())
         .await
         .context("loading NGSI-LD subscriptions")?;
+    let energy = api::EnergyLive::new();
     let (ops_tx, ops_rx) = mpsc::channel::<OpsWork>(64);
     tasks.spawn(ops_task(
         ops.clone(),
         ngsi.clone(),
+        energy.clone(),
         ops_rx,
         shutdown.clone(),
     ));
@@ -329,7 +331,9 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
         ops: ops.clone(),
         ngsi: ngsi.clone(),
         indicators,
+        energy: energy.clone(),
     };
+    state.indicators.attach_energy(&energy);
     let (bound_tx, bound_rx) = oneshot::channel();
     {
         let http_cfg = cfg.http.clone();
@@ -399,6 +403,7 @@ async fn connect_store(db: &store::DbConfig) -> anyhow::Result<store::Store> {
 async fn ops_task(
     ops: api::OpsService,
     ngsi: api::NgsiNotifier,
+    energy: api::EnergyLive,
     mut rx: mpsc::Receiver<OpsWork>,
     shutdown: CancellationToken,
 ) {
@@ -416,6 +421,11 @@ async fn ops_task(
             } => {
                 ops.on_observations(&observations, &snapshot).await;
                 ngsi.on_observations(&observations, &snapshot);
+                // feeder power flows (throttled, on the blocking pool); their
+                // loading and voltages go through the alarm rules
+                let values = energy.on_snapshot(&snapshot).await;
+                ops.on_entity_values(&values, snapshot.as_of(), &snapshot)
+                    .await;
                 if !events.is_empty() {
                     ops.on_reports(&events, &snapshot).await;
                 }

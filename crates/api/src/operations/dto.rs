@@ -83,7 +83,7 @@ impl AlarmEntry {
     pub fn sensor(&self) -> Option<&SensorId> {
         match &self.alarm.subject {
             Subject::Sensor { sensor } => Some(sensor),
-            Subject::Cell { .. } => None,
+            Subject::Cell { .. } | Subject::Entity { .. } => None,
         }
     }
 
@@ -97,7 +97,7 @@ impl AlarmEntry {
         let a = &self.alarm;
         let (cell, res) = match &a.subject {
             Subject::Cell { res, cell } => (Some(cell_hex(*cell)), Some(*res)),
-            Subject::Sensor { .. } => (
+            Subject::Sensor { .. } | Subject::Entity { .. } => (
                 self.location.and_then(|p| {
                     h3o::LatLng::new(p.lat, p.lon)
                         .ok()

@@ -1,6 +1,6 @@
 //! Alarm rules on the wire, and the default rule set.
 
-use domain::{EntityId, Metric, Priority, SensorId, SensorKind};
+use domain::{EntityId, EntityKind, Metric, Priority, SensorId, SensorKind};
 use ops::{AlarmRule, Condition, Scope, Severity};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,13 @@ pub enum ScopeDto {
     Cells {
         /// H3 resolution, 0-15 (one the twin keeps aggregates at).
         res: u8,
+    },
+    /// Every entity of a kind, on values derived for the entity itself
+    /// (`Feeder`: the live power flow's `feeder_loading`, `feeder_vm_min`,
+    /// `feeder_vm_max`).
+    EntityKind {
+        /// NGSI-LD entity type (`Feeder`).
+        kind: String,
     },
 }
 
@@ -147,6 +154,17 @@ impl RuleBody {
                 entity: EntityId::new(entity).map_err(|e| bad(format!("scope.entity: {e}")))?,
             },
             ScopeDto::Cells { res } => Scope::Cells { res: *res },
+            ScopeDto::EntityKind { kind } => Scope::EntityKind {
+                kind: EntityKind::ALL
+                    .into_iter()
+                    .find(|k| k.type_name().eq_ignore_ascii_case(kind))
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "scope.kind {kind:?} is not an entity type ({})",
+                            EntityKind::ALL.map(EntityKind::type_name).join(", ")
+                        ))
+                    })?,
+            },
         };
         let condition = match self.condition {
             ConditionDto::Above {
@@ -214,6 +232,9 @@ impl RuleBody {
                     entity: entity.to_string(),
                 },
                 Scope::Cells { res } => ScopeDto::Cells { res: *res },
+                Scope::EntityKind { kind } => ScopeDto::EntityKind {
+                    kind: kind.type_name().into(),
+                },
             },
             metric: r.metric.to_string(),
             condition: match r.condition {
@@ -282,6 +303,14 @@ fn template<T: DeserializeOwned>(kind: &str, priority: Priority, team: Option<&s
 /// | 3 | water level > 2.2 m (clears < 2.1) | 2 min | critical | `flooding` P1, team `water` |
 /// | 4 | detector occupancy > 80 % (clears < 70) | 5 min | warning | `traffic_congestion` P3, team `traffic` |
 /// | 5-10 | a sensor of each measuring kind silent for 15 min | - | warning | `sensor_fault` P4, team `iot-maintenance` |
+/// | 11 | feeder loading (largest transformer or line, live power flow) > 100 % (clears < 95) | 15 min | critical | `power_overload` P2, team `grid-team` |
+/// | 12 | feeder loading > 80 % (clears < 75) | 15 min | warning | - |
+/// | 13 | lowest feeder bus voltage < 0.93 pu (clears > 0.935) | 5 min | critical | `power_quality` P3, team `grid-team` |
+/// | 14 | highest feeder bus voltage > 1.07 pu (clears < 1.065) | 5 min | critical | `power_quality` P3, team `grid-team` |
+///
+/// Rules 11-14 watch the values the live feeder power flows derive for
+/// every `Feeder` entity (scope `entity_kind`); ±7 % is the GB/T 12325
+/// band for three-phase supply at 20 kV and below.
 ///
 /// 75 µg/m³ is the upper bound of China's GB 3095-2012 grade II 24-hour
 /// PM2.5 limit (the "lightly polluted" AQI band starts there).
@@ -367,6 +396,69 @@ pub fn default_rules() -> Vec<AlarmRule> {
             enabled: true,
         });
     }
+    let feeder = |id: u64, name: &str, m: &str, condition, for_ms, severity, incident| AlarmRule {
+        id,
+        name: name.into(),
+        scope: Scope::EntityKind {
+            kind: EntityKind::Feeder,
+        },
+        metric: metric(m),
+        condition,
+        for_ms,
+        severity,
+        incident,
+        enabled: true,
+    };
+    rules.extend([
+        feeder(
+            11,
+            "Feeder loading above 100% for 15 min",
+            crate::energy::METRIC_LOADING,
+            Condition::Above {
+                threshold: 100.0,
+                hysteresis: 5.0,
+            },
+            15 * 60_000,
+            Severity::Critical,
+            template("power_overload", Priority::P2, Some("grid-team")),
+        ),
+        feeder(
+            12,
+            "Feeder loading above 80% for 15 min",
+            crate::energy::METRIC_LOADING,
+            Condition::Above {
+                threshold: 80.0,
+                hysteresis: 5.0,
+            },
+            15 * 60_000,
+            Severity::Warning,
+            None,
+        ),
+        feeder(
+            13,
+            "Feeder voltage below 0.93 pu for 5 min",
+            crate::energy::METRIC_VM_MIN,
+            Condition::Below {
+                threshold: 0.93,
+                hysteresis: 0.005,
+            },
+            5 * 60_000,
+            Severity::Critical,
+            template("power_quality", Priority::P3, Some("grid-team")),
+        ),
+        feeder(
+            14,
+            "Feeder voltage above 1.07 pu for 5 min",
+            crate::energy::METRIC_VM_MAX,
+            Condition::Above {
+                threshold: 1.07,
+                hysteresis: 0.005,
+            },
+            5 * 60_000,
+            Severity::Critical,
+            template("power_quality", Priority::P3, Some("grid-team")),
+        ),
+    ]);
     rules
 }
 
@@ -393,14 +485,14 @@ mod tests {
     #[test]
     fn default_rules_are_valid_and_round_trip_through_the_wire_form() {
         let rules = default_rules();
-        assert_eq!(rules.len(), 10);
+        assert_eq!(rules.len(), 14);
         for r in &rules {
             r.validate().unwrap();
             let back = RuleBody::of(r).to_rule(r.id).unwrap();
             assert_eq!(&back, r);
         }
         let ids: Vec<u64> = rules.iter().map(|r| r.id).collect();
-        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+        assert_eq!(ids, (1..=14).collect::<Vec<_>>());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod admin;
 mod city;
+mod energy;
 mod http;
 mod indicators;
 mod ngsi;

@@ -24,7 +24,7 @@ async fn default_rules_are_installed_and_editable_with_validation() {
     let a = app().await;
     let r = a.get("/api/v1/alarm-rules", Role::Viewer).await;
     let rules = r.body.as_array().unwrap().clone();
-    assert_eq!(rules.len(), 10);
+    assert_eq!(rules.len(), 14);
     assert_eq!(rules[0]["metric"], "pm25");
     assert_eq!(rules[0]["condition"]["threshold"], 75.0);
     assert_eq!(rules[2]["incident"]["type"], "flooding");
@@ -42,7 +42,7 @@ async fn default_rules_are_installed_and_editable_with_validation() {
         .post("/api/v1/alarm-rules", Role::Operator, new.clone())
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["id"], "11");
+    assert_eq!(r.body["id"], "15");
     assert_eq!(r.body["enabled"], true);
     // invalid rules are 422 with the rule's own error
     let mut bad = new.clone();
@@ -67,14 +67,14 @@ async fn default_rules_are_installed_and_editable_with_validation() {
     let r = a
         .req(
             Method::PUT,
-            "/api/v1/alarm-rules/11",
+            "/api/v1/alarm-rules/15",
             Some(&t),
             Some(changed),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
-        a.get("/api/v1/alarm-rules/11", Role::Viewer).await.body["enabled"],
+        a.get("/api/v1/alarm-rules/15", Role::Viewer).await.body["enabled"],
         false
     );
     let r = a
@@ -82,10 +82,10 @@ async fn default_rules_are_installed_and_editable_with_validation() {
         .await;
     r.problem(404);
     let r = a
-        .req(Method::DELETE, "/api/v1/alarm-rules/11", Some(&t), None)
+        .req(Method::DELETE, "/api/v1/alarm-rules/15", Some(&t), None)
         .await;
     assert_eq!(r.status, 204);
-    a.get("/api/v1/alarm-rules/11", Role::Viewer)
+    a.get("/api/v1/alarm-rules/15", Role::Viewer)
         .await
         .problem(404);
     // the rules survive a reload of the service
@@ -96,7 +96,7 @@ async fn default_rules_are_installed_and_editable_with_validation() {
     )
     .await
     .unwrap();
-    assert_eq!(again.rules().await.len(), 10);
+    assert_eq!(again.rules().await.len(), 14);
 }
 
 #[tokio::test]

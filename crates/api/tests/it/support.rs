@@ -200,6 +200,11 @@ impl App {
         self.store.insert_batch(&batch).await.unwrap();
         self.state.ops.on_observations(obs, &snap).await;
         self.state.ngsi.on_observations(obs, &snap);
+        let values = self.state.energy.on_snapshot(&snap).await;
+        self.state
+            .ops
+            .on_entity_values(&values, snap.as_of(), &snap)
+            .await;
     }
 
     /// A tick of the twin and the operations centre at data time `t`.

@@ -26,6 +26,7 @@ fn sample(sensor: &str, value: f64, ts_min: i64) -> Sample {
         },
         kind: Some(SensorKind::AirQuality),
         entity: None,
+        entity_kind: None,
         metric: Metric::new("pm25").unwrap(),
         value,
         ts: Timestamp(ts_min * 60_000),
@@ -194,4 +195,53 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn entity_kind_rules_watch_derived_entity_values_only() {
+    let feeder = EntityId::new("feeder:a-1").unwrap();
+    let mut r = pm25_rule(15 * 60_000);
+    r.scope = Scope::EntityKind {
+        kind: EntityKind::Feeder,
+    };
+    r.metric = Metric::new("feeder_loading").unwrap();
+    r.condition = Condition::Above {
+        threshold: 100.0,
+        hysteresis: 5.0,
+    };
+    let mut e = AlarmEngine::new([r], 0).unwrap();
+    let at = |value: f64, min: i64, kind: EntityKind| Sample {
+        subject: Subject::Entity {
+            entity: feeder.clone(),
+        },
+        kind: None,
+        entity: Some(feeder.clone()),
+        entity_kind: Some(kind),
+        metric: Metric::new("feeder_loading").unwrap(),
+        value,
+        ts: Timestamp(min * 60_000),
+    };
+    // another kind of entity is not watched
+    assert!(e.evaluate(&at(130.0, 0, EntityKind::Building)).is_empty());
+    assert!(e.evaluate(&at(120.0, 0, EntityKind::Feeder)).is_empty());
+    assert!(e.evaluate(&at(110.0, 10, EntityKind::Feeder)).is_empty());
+    let ev = e.evaluate(&at(115.0, 15, EntityKind::Feeder));
+    assert_eq!(raised(&ev), 1);
+    let AlarmEvent::Raised(a) = &ev[0] else {
+        unreachable!()
+    };
+    assert_eq!(
+        a.subject,
+        Subject::Entity {
+            entity: feeder.clone()
+        }
+    );
+    assert_eq!(a.peak, 115.0);
+    // a stale rule cannot watch derived values
+    let mut stale = pm25_rule(15 * 60_000);
+    stale.scope = Scope::EntityKind {
+        kind: EntityKind::Feeder,
+    };
+    stale.condition = Condition::Stale;
+    assert!(stale.validate().is_err());
 }
