@@ -15,6 +15,7 @@ use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
 use crate::ngsi::NgsiNotifier;
 use crate::operations::{OpsError, OpsService};
+use crate::scenarios::ScenarioService;
 use crate::state::{AppState, Readiness};
 use crate::util::now;
 
@@ -188,6 +189,7 @@ impl AppState {
             ops,
             ngsi,
             indicators,
+            scenarios: ScenarioService::new(),
         })
     }
 }

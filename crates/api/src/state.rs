@@ -12,6 +12,7 @@ use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
 use crate::ngsi::NgsiNotifier;
 use crate::operations::OpsService;
+use crate::scenarios::ScenarioService;
 
 /// What the process reports on `/ready`: each part sets its own flag.
 #[derive(Debug, Default)]
@@ -60,6 +61,8 @@ pub struct AppState {
     pub ngsi: NgsiNotifier,
     /// Live indicator scores and their history ([`IndicatorService::load`]).
     pub indicators: IndicatorService,
+    /// Scenario runs forked from the live twin ([`ScenarioService::new`]).
+    pub scenarios: ScenarioService,
 }
 
 impl std::fmt::Debug for AppState {

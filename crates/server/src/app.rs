@@ -319,6 +319,7 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
         indicators: api::IndicatorService::load(store.clone())
             .await
             .context("loading indicator inputs")?,
+        scenarios: api::scenarios::ScenarioService::new(),
     };
     let (bound_tx, bound_rx) = oneshot::channel();
     {

@@ -16,5 +16,6 @@ mod indicators;
 mod ngsi;
 mod openapi;
 mod ops;
+mod scenarios;
 mod streams;
 mod support;
