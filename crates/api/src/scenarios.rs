@@ -549,6 +549,7 @@ impl Runs {
 struct Shared {
     runs: Mutex<Runs>,
     workers: Semaphore,
+    paused: AtomicBool,
 }
 
 /// Scenario runs: submit, read, cancel. Cheap to clone.
@@ -570,6 +571,7 @@ impl ScenarioService {
             inner: Arc::new(Shared {
                 runs: Mutex::new(Runs::default()),
                 workers: Semaphore::new(WORKERS),
+                paused: AtomicBool::new(false),
             }),
         }
     }
@@ -662,6 +664,25 @@ impl ScenarioService {
             }
         }
         runs.prune();
+    }
+
+    /// Holds the workers once the running runs finish: queued runs wait
+    /// until [`Self::resume`] (maintenance; tests that need a full queue).
+    pub async fn pause(&self) {
+        if self.inner.paused.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        if let Ok(p) = self.inner.workers.acquire_many(WORKERS as u32).await {
+            p.forget();
+        }
+    }
+
+    /// Releases the workers held by [`Self::pause`].
+    pub fn resume(&self) {
+        if self.inner.paused.swap(false, Ordering::SeqCst) {
+            self.inner.workers.add_permits(WORKERS);
+        }
     }
 
     /// Runs, newest first, without results.

@@ -220,7 +220,7 @@ async fn only_planners_and_admins_run_and_bad_requests_are_problems() {
         "variant.demand_scale",
     )
     .await;
-    bad(&a, 
+    bad(&a,
         json!({"name": "x", "engine": "community", "variant": {"surge": [{"type": "volcano", "factor": 2}]}}),
         "variant.surge[0].type",
     )
@@ -254,6 +254,8 @@ async fn only_planners_and_admins_run_and_bad_requests_are_problems() {
 #[tokio::test]
 async fn runs_cancel_and_the_queue_is_bounded() {
     let a = app().await;
+    // queued runs wait while the workers are held
+    a.state.scenarios.pause().await;
     let long = json!({"name": "Long", "engine": "traffic", "horizon_s": 14_400,
                       "variant": {"demand_scale": 2.0}});
     let mut ids = Vec::new();
@@ -299,6 +301,7 @@ async fn runs_cancel_and_the_queue_is_bounded() {
             .problem(409);
     }
     // room again
+    a.state.scenarios.resume();
     let r = a
         .post(
             "/api/v1/scenarios",
