@@ -15,6 +15,7 @@ use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
 use crate::ngsi::NgsiNotifier;
 use crate::operations::{OpsError, OpsService};
+use crate::scenarios::ScenarioService;
 use crate::state::{AppState, Readiness};
 use crate::util::now;
 
@@ -191,6 +192,7 @@ impl AppState {
             ngsi,
             indicators,
             energy,
+            scenarios: ScenarioService::new(),
         })
     }
 }

@@ -43,6 +43,8 @@ pub mod types {
     pub const CONFLICT: &str = "urn:citybrain:problem:conflict";
     /// The content cannot be processed.
     pub const UNPROCESSABLE: &str = "urn:citybrain:problem:unprocessable";
+    /// Too much work is queued.
+    pub const QUEUE_FULL: &str = "urn:citybrain:problem:queue-full";
     /// The request took too long.
     pub const TIMEOUT: &str = "urn:citybrain:problem:timeout";
 }
@@ -99,6 +101,9 @@ pub enum ApiError {
         /// Seconds until a request will be accepted.
         retry_after_secs: u64,
     },
+    /// Too much work is queued (scenario runs); retrying later may work.
+    #[error("{0}")]
+    QueueFull(String),
     /// A dependency is unavailable; retrying later may work.
     #[error("{0}")]
     Unavailable(String),
@@ -190,6 +195,11 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 types::RATE_LIMITED,
                 "Too many requests",
+            ),
+            E::QueueFull(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                types::QUEUE_FULL,
+                "Queue full",
             ),
             E::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -38,6 +38,7 @@ pub mod middleware;
 pub mod ngsi;
 pub mod operations;
 pub mod routes;
+pub mod scenarios;
 mod state;
 mod telemetry;
 pub mod util;

@@ -10,6 +10,7 @@ pub mod energy;
 pub mod incidents;
 pub mod indicators;
 pub mod map;
+pub mod scenarios;
 pub mod sensors;
 pub mod stream;
 pub mod system;
@@ -54,6 +55,9 @@ pub fn guarded() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::metrics))
         .routes(routes!(incidents::get_one))
         .routes(routes!(incidents::transition))
+        .routes(routes!(scenarios::list, scenarios::create))
+        .routes(routes!(scenarios::get_one, scenarios::delete))
+        .routes(routes!(scenarios::map))
         .routes(routes!(indicators::scores))
         .routes(routes!(indicators::history))
         .routes(routes!(indicators::inputs, indicators::put_inputs))

@@ -13,6 +13,7 @@ use crate::indicators::IndicatorService;
 use crate::live::LiveHub;
 use crate::ngsi::NgsiNotifier;
 use crate::operations::OpsService;
+use crate::scenarios::ScenarioService;
 
 /// What the process reports on `/ready`: each part sets its own flag.
 #[derive(Debug, Default)]
@@ -63,6 +64,8 @@ pub struct AppState {
     pub indicators: IndicatorService,
     /// Live feeder power flows ([`EnergyLive`]).
     pub energy: EnergyLive,
+    /// Scenario runs forked from the live twin ([`ScenarioService::new`]).
+    pub scenarios: ScenarioService,
 }
 
 impl std::fmt::Debug for AppState {

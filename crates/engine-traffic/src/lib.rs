@@ -63,7 +63,7 @@ pub use network::{
 };
 pub use params::Params;
 pub use report::{Comparison, Kpis, LinkBin, LinkReport, REPORT_SCHEMA, Report, VehicleReport};
-pub use run::{compare, simulate};
+pub use run::{compare, simulate, simulation};
 pub use sim::{Event, Simulation};
 pub use twin_net::{
     TWIN_SIGNAL_CYCLE_S, demand_scale_from_counts, generated_demand, network_from_twin,

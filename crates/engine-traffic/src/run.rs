@@ -37,6 +37,27 @@ pub fn simulate(
     Ok(sim.outcome())
 }
 
+/// Builds the simulation of [`simulate`] without running it, for callers
+/// that drive the event loop themselves, e.g. in slices so that they can
+/// stop early: `scenario::run_until` on it and its
+/// [`Simulation::scheduler`] up to [`Simulation::horizon`] (in one call or
+/// several with growing horizons), then `outcome()`, gives [`simulate`]'s
+/// report.
+///
+/// # Errors
+/// As [`simulate`].
+pub fn simulation(
+    net: &Network,
+    demand: &Demand,
+    scenario: &Scenario,
+    params: &Params,
+    seed: u64,
+    horizon_s: u32,
+) -> Result<Simulation, Error> {
+    params.validate()?;
+    prepare(net, demand, scenario, params, seed, horizon_s)
+}
+
 /// Builds the simulation without running it.
 pub(crate) fn prepare(
     net: &Network,

@@ -332,6 +332,7 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
         ngsi: ngsi.clone(),
         indicators,
         energy: energy.clone(),
+        scenarios: api::scenarios::ScenarioService::new(),
     };
     state.indicators.attach_energy(&energy);
     let (bound_tx, bound_rx) = oneshot::channel();

@@ -17,5 +17,6 @@ mod indicators;
 mod ngsi;
 mod openapi;
 mod ops;
+mod scenarios;
 mod streams;
 mod support;

@@ -160,3 +160,41 @@ fn the_demo_city_osm_roads_run_with_generated_demand() {
     let idx = engine_traffic::live::current_index(&net, &r);
     assert!(idx.tti >= 1.0, "{idx:?}");
 }
+
+#[test]
+fn a_simulation_driven_in_slices_reports_what_simulate_reports() {
+    let city = twin::synthetic::generate(&twin::synthetic::SyntheticSpec::small(7));
+    let net = network_from_twin(&city.entities).expect("twin roads convert");
+    let demand = generated_demand(&net, 1200.0, 600.0, 3);
+    let sc = Scenario {
+        closures: vec![engine_traffic::Closure {
+            link: net.links()[0].id.clone(),
+            window: engine_traffic::Window {
+                from_s: 60.0,
+                to_s: Some(300.0),
+            },
+        }],
+        ..Scenario::default()
+    };
+    let params = Params::default();
+    let whole = simulate(
+        &net,
+        &demand,
+        &sc,
+        &params,
+        4,
+        600,
+        &mut scenario::NoProgress,
+    )
+    .expect("runs");
+    let mut sim = engine_traffic::simulation(&net, &demand, &sc, &params, 4, 600).expect("builds");
+    let mut sched = sim.scheduler();
+    let h = sim.horizon().as_millis();
+    for k in 1..=7 {
+        let upto = domain::SimTime::from_millis(h * k / 7);
+        scenario::run_until(&mut sim, &mut sched, upto, &mut scenario::NoProgress);
+    }
+    let sliced = scenario::Engine::outcome(&sim);
+    assert_eq!(sliced, whole);
+    assert!(whole.kpis.loaded_vehicles > 0);
+}
