@@ -193,6 +193,7 @@ impl AppState {
             indicators,
             energy,
             scenarios: ScenarioService::new(),
+            cells_cache: Arc::default(),
         })
     }
 }

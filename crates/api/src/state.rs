@@ -66,6 +66,8 @@ pub struct AppState {
     pub energy: EnergyLive,
     /// Scenario runs forked from the live twin ([`ScenarioService::new`]).
     pub scenarios: ScenarioService,
+    /// Rendered `/api/v1/cells` bodies of the current snapshot.
+    pub cells_cache: Arc<crate::routes::city::CellsCache>,
 }
 
 impl std::fmt::Debug for AppState {

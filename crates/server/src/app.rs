@@ -333,6 +333,7 @@ pub async fn start(mut cfg: Config, mode: Mode) -> anyhow::Result<Running> {
         indicators,
         energy: energy.clone(),
         scenarios: api::scenarios::ScenarioService::new(),
+        cells_cache: Arc::default(),
     };
     state.indicators.attach_energy(&energy);
     let (bound_tx, bound_rx) = oneshot::channel();

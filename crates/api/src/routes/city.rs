@@ -107,7 +107,26 @@ pub async fn cells(
     let res = h3o::Resolution::try_from(q.res)
         .map_err(|_| ApiError::BadRequestData(format!("res {} is not 0-15", q.res)))?;
     domain::Metric::new(&q.metric).map_err(|e| ApiError::BadRequestData(format!("metric: {e}")))?;
+    let format = q.format.as_deref().unwrap_or("geojson");
+    let content_type = match format {
+        "compact" => "application/json",
+        "geojson" => "application/geo+json",
+        other => {
+            return Err(ApiError::BadRequestData(format!(
+                "format {other:?} must be geojson or compact"
+            )));
+        }
+    };
     let t = s.twin();
+    let key = format!(
+        "{}|{}|{}|{format}",
+        q.res,
+        q.metric,
+        q.bbox.as_deref().unwrap_or("")
+    );
+    if let Some(body) = s.cells_cache.get(t.version(), &key) {
+        return Ok(([(header::CONTENT_TYPE, content_type)], body).into_response());
+    }
     let cells = t
         .cells(res, &q.metric, bbox)
         .map_err(|e| ApiError::BadRequestData(e.to_string()))?;
@@ -115,20 +134,49 @@ pub async fn cells(
         .iter()
         .find(|i| i.name == q.metric)
         .map(|i| i.unit.symbol());
-    match q.format.as_deref().unwrap_or("geojson") {
-        "compact" => Ok((
-            [(header::CONTENT_TYPE, "application/json")],
-            compact_json(q.res, &q.metric, unit, t.as_of().0, &cells),
-        )
-            .into_response()),
-        "geojson" => Ok((
-            [(header::CONTENT_TYPE, "application/geo+json")],
-            geojson_cells(q.res, &q.metric, unit, &cells),
-        )
-            .into_response()),
-        other => Err(ApiError::BadRequestData(format!(
-            "format {other:?} must be geojson or compact"
-        ))),
+    let body = bytes::Bytes::from(if format == "compact" {
+        compact_json(q.res, &q.metric, unit, t.as_of().0, &cells)
+    } else {
+        geojson_cells(q.res, &q.metric, unit, &cells)
+    });
+    s.cells_cache.put(t.version(), key, body.clone());
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The rendered bodies of `/api/v1/cells` for the current snapshot version.
+///
+/// Under ingest a snapshot lives about 100 ms, and a wall of dashboards
+/// reloading the same view asks for the same body many times in that time;
+/// a body depends only on the snapshot and the query, so it is rendered once
+/// per version. A new version empties the cache; at most
+/// [`CellsCache::MAX_BODIES`] bodies are kept per version.
+#[derive(Debug, Default)]
+pub struct CellsCache {
+    inner: std::sync::Mutex<(u64, std::collections::HashMap<String, bytes::Bytes>)>,
+}
+
+impl CellsCache {
+    /// Bodies kept per snapshot version.
+    pub const MAX_BODIES: usize = 32;
+
+    /// The body rendered for `key` at snapshot `version`, if any.
+    pub fn get(&self, version: u64, key: &str) -> Option<bytes::Bytes> {
+        let g = self.inner.lock().ok()?;
+        (g.0 == version).then(|| g.1.get(key).cloned()).flatten()
+    }
+
+    /// Keeps `body` for `key` at snapshot `version` (a newer version replaces
+    /// everything; an older one is ignored).
+    pub fn put(&self, version: u64, key: String, body: bytes::Bytes) {
+        let Ok(mut g) = self.inner.lock() else {
+            return;
+        };
+        if version > g.0 || g.1.is_empty() {
+            *g = (version, std::collections::HashMap::new());
+        }
+        if g.0 == version && g.1.len() < Self::MAX_BODIES {
+            g.1.insert(key, body);
+        }
     }
 }
 
@@ -361,4 +409,40 @@ pub async fn cell_history(
             .map(|r| [r.bucket.0 as f64, r.count as f64, r.mean(), r.min, r.max])
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::CellsCache;
+
+    #[test]
+    fn bodies_live_as_long_as_their_snapshot_version() {
+        let c = CellsCache::default();
+        assert_eq!(c.get(3, "q"), None);
+        c.put(3, "q".into(), "a".into());
+        assert_eq!(c.get(3, "q").as_deref(), Some(&b"a"[..]));
+        assert_eq!(c.get(3, "other"), None);
+        assert_eq!(
+            c.get(4, "q"),
+            None,
+            "a newer snapshot never sees an old body"
+        );
+        c.put(2, "q".into(), "stale".into());
+        assert_eq!(
+            c.get(3, "q").as_deref(),
+            Some(&b"a"[..]),
+            "an older render is ignored"
+        );
+        c.put(4, "q".into(), "b".into());
+        assert_eq!(c.get(4, "q").as_deref(), Some(&b"b"[..]));
+        assert_eq!(c.get(3, "q"), None);
+        for i in 0..2 * CellsCache::MAX_BODIES {
+            c.put(4, format!("k{i}"), "x".into());
+        }
+        assert!(c.get(4, "k0").is_some());
+        assert!(
+            c.get(4, &format!("k{}", 2 * CellsCache::MAX_BODIES - 1))
+                .is_none()
+        );
+    }
 }
