@@ -207,7 +207,11 @@ impl DbConfig {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_millis(self.sqlite_busy_timeout_ms));
+                    .busy_timeout(Duration::from_millis(self.sqlite_busy_timeout_ms))
+                    // statement journals (multi-row upserts) in memory, not in temp files
+                    .pragma("temp_store", "memory")
+                    // 64 MiB page cache per connection: the observation key index stays hot
+                    .pragma("cache_size", "-65536");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(self.pool_size)
                     .acquire_timeout(timeout)

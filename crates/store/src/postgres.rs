@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres};
 
 use crate::rollup::RollupKey;
@@ -16,34 +17,42 @@ pub(crate) const JSON_CLOSE: &str = " AS JSONB)";
 
 crate::sql::common_ops!(Postgres, PgPool, PgConnection);
 
-/// Inserts observations (sorted and unique by natural key), skipping those
-/// already stored; returns the ones actually inserted.
-pub(crate) async fn insert_observations<'a>(
+/// Inserts one part of the batch's observations (`ON CONFLICT DO NOTHING`)
+/// as arrays (`UNNEST`: one statement text whatever the size). Without
+/// `returning` it returns no keys, only the count of new rows; with it, the
+/// keys of the rows actually inserted.
+pub(crate) async fn insert_observations_part(
     conn: &mut PgConnection,
-    rows: &[&'a Observation],
-    chunk: usize,
-) -> Result<Vec<&'a Observation>, Error> {
-    let mut new = Vec::with_capacity(rows.len());
-    for part in rows.chunks(chunk.max(1)) {
-        let sensors: Vec<&str> = part.iter().map(|o| o.sensor.as_str()).collect();
-        let metrics: Vec<&str> = part.iter().map(|o| o.metric.as_str()).collect();
-        let ts: Vec<i64> = part.iter().map(|o| o.ts.0).collect();
-        let values: Vec<f64> = part.iter().map(|o| o.value).collect();
-        let returned = sqlx::query(
-            "INSERT INTO observations (sensor_id, metric, ts_ms, value) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
-             ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING RETURNING sensor_id, metric, ts_ms",
-        )
+    part: &[&Observation],
+    returning: bool,
+) -> Result<Inserted<PgRow>, sqlx::Error> {
+    const PLAIN: &str = "INSERT INTO observations (sensor_id, metric, ts_ms, value) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
+         ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING";
+    const RETURNING: &str = "INSERT INTO observations (sensor_id, metric, ts_ms, value) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
+         ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING RETURNING sensor_id, metric, ts_ms";
+    let sensors: Vec<&str> = part.iter().map(|o| o.sensor.as_str()).collect();
+    let metrics: Vec<&str> = part.iter().map(|o| o.metric.as_str()).collect();
+    let ts: Vec<i64> = part.iter().map(|o| o.ts.0).collect();
+    let values: Vec<f64> = part.iter().map(|o| o.value).collect();
+    let q = sqlx::query(if returning { RETURNING } else { PLAIN })
         .bind(sensors)
         .bind(metrics)
         .bind(ts)
-        .bind(values)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(q("insert_batch"))?;
-        pick_inserted(part, &returned, &mut new)?;
+        .bind(values);
+    if returning {
+        Ok(Inserted::Keys(q.fetch_all(&mut *conn).await?))
+    } else {
+        Ok(Inserted::Count(
+            q.execute(&mut *conn).await?.rows_affected(),
+        ))
     }
-    Ok(new)
+}
+
+/// Rows per observation insert statement (arrays: no bind limit).
+pub(crate) fn observation_rows(chunk: usize) -> usize {
+    chunk.max(1)
 }
 
 macro_rules! rollup_upsert {

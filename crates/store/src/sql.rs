@@ -48,7 +48,7 @@ macro_rules! common_ops {
                 stats.sensors_provisioned = write_sensors(conn, &provisioned, true, chunk).await?;
             }
             if !rows.is_empty() {
-                let new = insert_observations(conn, &rows, chunk).await?;
+                let new = insert_new_observations(conn, &rows, chunk).await?;
                 stats.observations_new = new.len() as u64;
                 stats.observations_duplicate =
                     batch.observations.len() as u64 - stats.observations_new;
@@ -83,6 +83,64 @@ macro_rules! common_ops {
             }
             tx.commit().await.map_err(q(OP))?;
             Ok(stats)
+        }
+
+        /// What an observation insert returned.
+        pub(crate) enum Inserted<R> {
+            /// The number of new rows.
+            Count(u64),
+            /// The keys of the new rows.
+            Keys(Vec<R>),
+        }
+
+        /// Inserts `rows` (sorted and unique by natural key) part by part and
+        /// returns those that were new. Each part runs in a savepoint without
+        /// `RETURNING`: when every row was new (the normal case) that is all.
+        /// When some were already stored (a redelivery), the part is rolled
+        /// back to the savepoint and inserted again returning the new keys,
+        /// so the roll-ups count each observation exactly once.
+        async fn insert_new_observations<'a>(
+            conn: &mut $Conn,
+            rows: &[&'a Observation],
+            chunk: usize,
+        ) -> Result<Vec<&'a Observation>, Error> {
+            const OP: &str = "insert_batch";
+            let mut new = Vec::with_capacity(rows.len());
+            for part in rows.chunks(observation_rows(chunk)) {
+                sqlx::query("SAVEPOINT obs_part")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(q(OP))?;
+                let all_new = match insert_observations_part(conn, part, false)
+                    .await
+                    .map_err(q(OP))?
+                {
+                    Inserted::Count(n) => n == part.len() as u64,
+                    Inserted::Keys(_) => false,
+                };
+                if all_new {
+                    new.extend_from_slice(part);
+                } else {
+                    sqlx::query("ROLLBACK TO SAVEPOINT obs_part")
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(q(OP))?;
+                    match insert_observations_part(conn, part, true)
+                        .await
+                        .map_err(q(OP))?
+                    {
+                        Inserted::Keys(returned) => pick_inserted(part, &returned, &mut new)?,
+                        Inserted::Count(_) => {
+                            return Err(Error::corrupt("observation insert", "no keys returned"));
+                        }
+                    }
+                }
+                sqlx::query("RELEASE SAVEPOINT obs_part")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(q(OP))?;
+            }
+            Ok(new)
         }
 
         /// Appends to `new` the rows of `part` (sorted and unique by natural

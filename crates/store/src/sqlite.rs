@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use crate::rollup::RollupKey;
@@ -16,35 +17,36 @@ pub(crate) const JSON_CLOSE: &str = ")";
 
 crate::sql::common_ops!(Sqlite, SqlitePool, SqliteConnection);
 
-/// Inserts observations (sorted and unique by natural key), skipping those
-/// already stored; returns the ones actually inserted.
-pub(crate) async fn insert_observations<'a>(
+/// Inserts one part of the batch's observations (`ON CONFLICT DO NOTHING`).
+/// Without `returning` it returns no keys, only the count of new rows; with
+/// it, the keys of the rows actually inserted.
+pub(crate) async fn insert_observations_part(
     conn: &mut SqliteConnection,
-    rows: &[&'a Observation],
-    chunk: usize,
-) -> Result<Vec<&'a Observation>, Error> {
-    let mut new = Vec::with_capacity(rows.len());
-    for part in rows.chunks(rows_per_statement(chunk, 4)) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO observations (sensor_id, metric, ts_ms, value) ",
-        );
-        qb.push_values(part, |mut b, o| {
-            b.push_bind(o.sensor.as_str())
-                .push_bind(o.metric.as_str())
-                .push_bind(o.ts.0)
-                .push_bind(o.value);
-        });
-        qb.push(
-            " ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING RETURNING sensor_id, metric, ts_ms",
-        );
-        let returned = qb
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(q("insert_batch"))?;
-        pick_inserted(part, &returned, &mut new)?;
+    part: &[&Observation],
+    returning: bool,
+) -> Result<Inserted<SqliteRow>, sqlx::Error> {
+    let mut qb =
+        QueryBuilder::<Sqlite>::new("INSERT INTO observations (sensor_id, metric, ts_ms, value) ");
+    qb.push_values(part, |mut b, o| {
+        b.push_bind(o.sensor.as_str())
+            .push_bind(o.metric.as_str())
+            .push_bind(o.ts.0)
+            .push_bind(o.value);
+    });
+    qb.push(" ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING");
+    if returning {
+        qb.push(" RETURNING sensor_id, metric, ts_ms");
+        Ok(Inserted::Keys(qb.build().fetch_all(&mut *conn).await?))
+    } else {
+        Ok(Inserted::Count(
+            qb.build().execute(&mut *conn).await?.rows_affected(),
+        ))
     }
-    Ok(new)
+}
+
+/// Rows per observation insert statement.
+pub(crate) fn observation_rows(chunk: usize) -> usize {
+    rows_per_statement(chunk, 4)
 }
 
 const ROLLUP_UPSERT: &str = concat!(

@@ -41,6 +41,7 @@
 //! a JSON file. Measure release builds: the `citybrain` binary next to this
 //! one is rebuilt in the same profile when run through `cargo run`.
 
+mod ceiling;
 mod infra;
 mod mqtt;
 mod phase;
@@ -62,12 +63,16 @@ use phase::median;
 /// Which phases to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Phases {
-    /// Bare subscriber, then `citybrain serve` (the comparison).
+    /// Bare subscriber, store ceiling, then `citybrain serve`.
+    All,
+    /// Bare subscriber, then `citybrain serve`.
     Both,
     /// Only the bare subscriber.
     Bare,
     /// Only `citybrain serve` (for profiling).
     Serve,
+    /// Only the store ceiling (no MQTT).
+    Store,
 }
 
 /// End-to-end ingest load run: `citybrain serve` next to a bare subscriber.
@@ -111,7 +116,7 @@ struct Args {
     #[arg(long, default_value_t = 4)]
     grid: u32,
     /// Which phases to run.
-    #[arg(long, value_enum, default_value = "both")]
+    #[arg(long, value_enum, default_value = "all")]
     phases: Phases,
     /// The `citybrain` binary (default: next to this one, rebuilt by cargo).
     #[arg(long)]
@@ -172,32 +177,38 @@ fn run(args: &Args) -> Result<(), String> {
     let mut reps = Vec::new();
     for rep in 1..=args.repeat {
         let mut row = serde_json::Map::new();
-        for phase in [Phase::Bare, Phase::Serve] {
+        for name in ["bare", "store", "serve"] {
             let wanted = match args.phases {
-                Phases::Both => true,
-                Phases::Bare => phase == Phase::Bare,
-                Phases::Serve => phase == Phase::Serve,
+                Phases::All => true,
+                Phases::Both => name != "store",
+                Phases::Bare => name == "bare",
+                Phases::Serve => name == "serve",
+                Phases::Store => name == "store",
             };
             if !wanted {
                 continue;
             }
             eprintln!(
-                "repetition {rep}/{}: {} phase ({:?} broker, {:?} store), {:.0} s warm-up + {:.0} s",
-                args.repeat,
-                phase.as_str(),
-                args.broker,
-                args.db,
-                args.warmup,
-                args.seconds
+                "repetition {rep}/{}: {name} phase ({:?} broker, {:?} store), {:.0} s warm-up + {:.0} s",
+                args.repeat, args.broker, args.db, args.warmup, args.seconds
             );
-            let v = rt.block_on(phase::run(&setup, phase, rep))?;
+            let v = match name {
+                "bare" => rt.block_on(phase::run(&setup, Phase::Bare, rep))?,
+                "serve" => rt.block_on(phase::run(&setup, Phase::Serve, rep))?,
+                _ => rt.block_on(ceiling::run(&setup, rep))?,
+            };
             eprintln!("  {}", one_line(&v));
-            row.insert(phase.as_str().into(), v);
+            row.insert(name.into(), v);
         }
         if let (Some(b), Some(s)) = (rate_of(row.get("bare")), rate_of(row.get("serve")))
             && b > 0.0
         {
             row.insert("ratio".into(), json!(s / b));
+        }
+        if let (Some(c), Some(s)) = (rate_of(row.get("store")), rate_of(row.get("serve")))
+            && c > 0.0
+        {
+            row.insert("ratio_store".into(), json!(s / c));
         }
         reps.push(Value::Object(row));
     }
@@ -248,6 +259,9 @@ fn medians(reps: &[Value]) -> Value {
         "bare_obs_per_s": m("/bare/obs_per_s"),
         "serve_obs_per_s": m("/serve/obs_per_s"),
         "ratio": m("/ratio"),
+        "store_obs_per_s": m("/store/obs_per_s"),
+        "store_commit_p50_s": m("/store/commit_p50_s"),
+        "ratio_store": m("/ratio_store"),
         "publish_to_durable_p50_s": m("/serve/latency/publish_to_durable/p50_s"),
         "publish_to_durable_p99_s": m("/serve/latency/publish_to_durable/p99_s"),
         "publish_to_twin_p50_s": m("/serve/latency/publish_to_twin/p50_s"),
@@ -345,7 +359,7 @@ fn print_table(report: &Value) -> std::io::Result<()> {
         f(v, p).map_or("-".to_owned(), |x| format!("{:.*}", prec, x * scale))
     };
     for r in report["repetitions"].as_array().into_iter().flatten() {
-        for phase in ["bare", "serve"] {
+        for phase in ["bare", "store", "serve"] {
             let Some(v) = r.get(phase) else { continue };
             writeln!(
                 out,
@@ -375,6 +389,9 @@ fn print_table(report: &Value) -> std::io::Result<()> {
         if let Some(x) = r.get("ratio").and_then(Value::as_f64) {
             writeln!(out, "{:>3} ratio serve/bare = {x:.2}", r["bare"]["rep"])?;
         }
+        if let Some(x) = r.get("ratio_store").and_then(Value::as_f64) {
+            writeln!(out, "{:>3} ratio serve/store = {x:.2}", r["store"]["rep"])?;
+        }
     }
     let m = &report["medians"];
     let g = |k: &str, scale: f64, prec: usize| {
@@ -383,11 +400,14 @@ fn print_table(report: &Value) -> std::io::Result<()> {
     };
     writeln!(
         out,
-        "medians: bare {} obs/s, serve {} obs/s durable, ratio {}; publish-to-durable p50 {} ms p99 {} ms; \
+        "medians: bare {} obs/s, store ceiling {} obs/s, serve {} obs/s durable, ratio serve/bare {}, \
+         serve/store {}; publish-to-durable p50 {} ms p99 {} ms; \
          publish-to-twin p50 {} ms p99 {} ms; server peak memory {} MiB (max {} MiB); server {} µs CPU/obs",
         g("bare_obs_per_s", 1.0, 0),
+        g("store_obs_per_s", 1.0, 0),
         g("serve_obs_per_s", 1.0, 0),
         g("ratio", 1.0, 2),
+        g("ratio_store", 1.0, 2),
         g("publish_to_durable_p50_s", 1000.0, 1),
         g("publish_to_durable_p99_s", 1000.0, 1),
         g("publish_to_twin_p50_s", 1000.0, 1),
