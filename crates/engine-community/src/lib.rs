@@ -61,7 +61,8 @@ pub use kpi::{
 };
 pub use mmc::{ClassEstimates, Estimate, HOUR_MS, MmcExperiment, MmcReport, simulate_mmc};
 pub use model::{
-    CityModel, ModelEvent, RunReport, SimulationReport, TeamUse, VariantReport, run_once, simulate,
+    CityModel, ModelEvent, RunReport, SimulationReport, TeamUse, VariantReport, run_once,
+    run_once_threads, simulate, simulate_threads,
 };
 pub use replay::{Discipline, JobTiming, ReplayError, TraceJob, replay};
 pub use seir::{Control, SeirError, SeirParams, SeirResult, final_size, simulate_seir};
