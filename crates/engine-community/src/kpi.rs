@@ -431,11 +431,25 @@ pub(crate) struct PartKpis {
 /// Buffers reused from one part to the next.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
+    rows: Vec<Row>,
     groups: Vec<Counts>,
     response: Vec<u64>,
     resolution: Vec<u64>,
     cursors: Vec<(usize, usize)>,
 }
+
+/// A kept incident's groups and durations (`NO_DURATION` when absent),
+/// taken in the first pass so the others need not rebuild the incident.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    community: u32,
+    team: u32,
+    day: u32,
+    response: u64,
+    resolution: u64,
+}
+
+const NO_DURATION: u64 = u64::MAX;
 
 /// Which groups of one kind (communities or teams) a part holds: their
 /// indices, ascending, and each index's position in that list (`slot`, over
@@ -446,20 +460,16 @@ pub(crate) struct Groups<'a> {
     pub(crate) slot: &'a [u32],
 }
 
-/// Places each kept incident's durations into `scratch` by group (`key`
-/// gives a group's position, `counts` the groups' sizes) and returns the
-/// groups' KPIs (groups with reports only), tagged with `ids`.
-fn grouped<I>(
-    incidents: &I,
-    frame: &Frame,
+/// Places each row's durations into `scratch` by group (`key` gives a
+/// group's position, `counts` the groups' sizes) and returns the groups'
+/// KPIs (groups with reports only), tagged with `ids`.
+fn grouped(
+    rows: &[Row],
     counts: &[Counts],
     ids: &[u32],
-    key: impl Fn(&Incident) -> usize,
+    key: impl Fn(&Row) -> usize,
     scratch: &mut Scratch,
-) -> Vec<(u32, Kpis)>
-where
-    I: Iterator<Item = Incident> + Clone,
-{
+) -> Vec<(u32, Kpis)> {
     let total = |f: fn(&Counts) -> Sum| counts.iter().map(|c| f(c).len()).sum::<usize>();
     let (na, nb) = (total(|c| c.response), total(|c| c.resolution));
     scratch.response.clear();
@@ -473,18 +483,13 @@ where
         a += c.response.len();
         b += c.resolution.len();
     }
-    for i in incidents.clone().filter(|i| i.reported <= frame.as_of) {
-        let (ra, rb) = durations(&i, frame.as_of);
-        let cur = &mut scratch.cursors[key(&i)];
-        if let Some(d) = ra {
-            scratch.response[cur.0] = d;
-            cur.0 += 1;
-        }
-        if let Some(d) = rb {
-            scratch.resolution[cur.1] = d;
-            cur.1 += 1;
-        }
-    }
+    place(
+        rows,
+        key,
+        &mut scratch.cursors,
+        &mut scratch.response,
+        &mut scratch.resolution,
+    );
     let (mut a, mut b) = (0, 0);
     let mut out = Vec::new();
     for (c, &id) in counts.iter().zip(ids) {
@@ -498,7 +503,28 @@ where
     out
 }
 
-/// Counts one part of the incidents (walked four times) in `frame`.
+/// Writes each row's durations at its group's cursor (a counting sort).
+fn place(
+    rows: &[Row],
+    key: impl Fn(&Row) -> usize,
+    cursors: &mut [(usize, usize)],
+    response: &mut [u64],
+    resolution: &mut [u64],
+) {
+    for r in rows {
+        let cur = &mut cursors[key(r)];
+        if r.response != NO_DURATION {
+            response[cur.0] = r.response;
+            cur.0 += 1;
+        }
+        if r.resolution != NO_DURATION {
+            resolution[cur.1] = r.resolution;
+            cur.1 += 1;
+        }
+    }
+}
+
+/// Counts one part of the incidents in `frame`.
 ///
 /// # Panics
 /// If an incident's community or team is not in `communities` or `teams`, or
@@ -511,7 +537,7 @@ pub(crate) fn aggregate_part<I>(
     scratch: &mut Scratch,
 ) -> PartKpis
 where
-    I: Iterator<Item = Incident> + Clone,
+    I: Iterator<Item = Incident>,
 {
     let n_days = frame.n_days;
     let mut part = PartKpis {
@@ -524,17 +550,24 @@ where
     let mut groups = std::mem::take(&mut scratch.groups);
     groups.clear();
     groups.resize(nc + teams.ids.len(), Counts::default());
-    let day_ix = |i: &Incident| {
-        usize::try_from(frame.day_of(i.reported) - frame.d0).expect("report day inside the span")
-    };
-    let comm_ix = |i: &Incident| communities.slot[i.community as usize] as usize;
-    let team_ix = |i: &Incident| teams.slot[i.team as usize] as usize;
-    for i in incidents.clone().filter(|i| i.reported <= frame.as_of) {
+    let mut rows = std::mem::take(&mut scratch.rows);
+    rows.clear();
+    for i in incidents.filter(|i| i.reported <= frame.as_of) {
         let f = facts(&i, frame.as_of);
+        let (ra, rb) = durations(&i, frame.as_of);
+        let row = Row {
+            community: communities.slot[i.community as usize],
+            team: teams.slot[i.team as usize],
+            day: u32::try_from(frame.day_of(i.reported) - frame.d0)
+                .expect("report day inside the span"),
+            response: ra.unwrap_or(NO_DURATION),
+            resolution: rb.unwrap_or(NO_DURATION),
+        };
+        rows.push(row);
+        let rd = row.day as usize;
         part.city.add(&f);
-        groups[comm_ix(&i)].add(&f);
-        groups[nc + team_ix(&i)].add(&f);
-        let rd = day_ix(&i);
+        groups[row.community as usize].add(&f);
+        groups[nc + row.team as usize].add(&f);
         // the cohort's KPIs as of the report's as_of
         part.days[rd].add(&f);
         // open at end of day d: reported <= end(d) (true from rd on) and
@@ -557,44 +590,38 @@ where
         }
     }
     part.communities = grouped(
-        &incidents,
-        frame,
+        &rows,
         &groups[..nc],
         communities.ids,
-        comm_ix,
+        |r| r.community as usize,
         scratch,
     );
     part.teams = grouped(
-        &incidents,
-        frame,
+        &rows,
         &groups[nc..],
         teams.ids,
-        team_ix,
+        |r| r.team as usize,
         scratch,
     );
-    scratch.groups = groups;
     // the durations by report day, kept for the city and the days
     part.response = vec![0; part.city.response.len()];
     part.resolution = vec![0; part.city.resolution.len()];
-    let mut cur: Vec<(usize, usize)> = Vec::with_capacity(n_days);
+    scratch.cursors.clear();
     let (mut a, mut b) = (0, 0);
     for d in &part.days {
-        cur.push((a, b));
+        scratch.cursors.push((a, b));
         a += d.response.len();
         b += d.resolution.len();
     }
-    for i in incidents.filter(|i| i.reported <= frame.as_of) {
-        let (ra, rb) = durations(&i, frame.as_of);
-        let c = &mut cur[day_ix(&i)];
-        if let Some(d) = ra {
-            part.response[c.0] = d;
-            c.0 += 1;
-        }
-        if let Some(d) = rb {
-            part.resolution[c.1] = d;
-            c.1 += 1;
-        }
-    }
+    place(
+        &rows,
+        |r| r.day as usize,
+        &mut scratch.cursors,
+        &mut part.response,
+        &mut part.resolution,
+    );
+    scratch.groups = groups;
+    scratch.rows = rows;
     part
 }
 

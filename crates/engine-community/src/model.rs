@@ -741,19 +741,6 @@ pub fn simulate_threads(
     Ok(SimulationReport { baseline, variants })
 }
 
-/// Rate (per ms) of stream `s` in hour `h` from the start.
-fn rate(c: &Compiled, s: u32, h: u64) -> f64 {
-    let st = &c.streams[s as usize];
-    let how = usize::try_from((h + c.start_how) % WEEK_HOURS as u64).expect("< 168");
-    let mut r = st.rate[how];
-    for &(a, b, f) in &st.surges {
-        if a <= h && h < b {
-            r *= f;
-        }
-    }
-    r
-}
-
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn to_count(x: f64) -> usize {
     x as usize
@@ -764,18 +751,28 @@ fn to_count(x: f64) -> usize {
 #[allow(clippy::cast_precision_loss)]
 fn next_arrival(c: &Compiled, st: &mut StreamState) -> Option<u64> {
     let mut e: f64 = Exp1.sample(&mut st.rng);
+    let spec = &c.streams[st.global as usize];
     let horizon = c.horizon_ms as f64;
     let hour = HOUR as f64;
     let mut t = st.t;
+    // the hour from the start and of the week; `t` only moves to whole
+    // hours below, so they advance by one (`end / hour` is exact)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut h = (t / hour) as u64;
+    let mut how = usize::try_from((h + c.start_how) % WEEK_HOURS as u64).expect("< 168");
     loop {
         if t >= horizon {
             st.t = t;
             return None;
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let h = (t / hour) as u64;
         let end = (h + 1) as f64 * hour;
-        let r = rate(c, st.global, h);
+        // rate per ms in hour `h`
+        let mut r = spec.rate[how];
+        for &(a, b, f) in &spec.surges {
+            if a <= h && h < b {
+                r *= f;
+            }
+        }
         let room = (end - t) * r;
         if r > 0.0 && e <= room {
             t += e / r;
@@ -783,6 +780,8 @@ fn next_arrival(c: &Compiled, st: &mut StreamState) -> Option<u64> {
         }
         e -= room.max(0.0);
         t = end;
+        h += 1;
+        how = if how + 1 == WEEK_HOURS { 0 } else { how + 1 };
     }
     st.t = t;
     let at = crate::spec::to_ms(t);
