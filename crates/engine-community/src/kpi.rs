@@ -596,13 +596,21 @@ where
         |r| r.community as usize,
         scratch,
     );
-    part.teams = grouped(
-        &rows,
-        &groups[nc..],
-        teams.ids,
-        |r| r.team as usize,
-        scratch,
-    );
+    part.teams = if nc == 1 && teams.ids.len() == 1 {
+        // one community and one team: both groups hold every kept incident
+        part.communities
+            .iter()
+            .map(|(_, k)| (teams.ids[0], k.clone()))
+            .collect()
+    } else {
+        grouped(
+            &rows,
+            &groups[nc..],
+            teams.ids,
+            |r| r.team as usize,
+            scratch,
+        )
+    };
     // the durations by report day, kept for the city and the days
     part.response = vec![0; part.city.response.len()];
     part.resolution = vec![0; part.city.resolution.len()];

@@ -16,8 +16,10 @@ use crate::spec::{CitySpec, Compiled, SpecError};
 use crate::station::Station;
 
 mod parts;
+mod queue;
 
 pub(crate) use parts::Part;
+use queue::{Calendar, EventQueue};
 
 const NONE: u64 = u64::MAX;
 
@@ -306,7 +308,7 @@ impl Sim {
         part: &Part,
         rngs: &Rngs,
         mut jobs: Vec<Job>,
-        sched: &mut Scheduler<ModelEvent>,
+        sched: &mut impl Calendar,
     ) -> Self {
         let team_in_part = |t: u32| {
             let k = part
@@ -373,7 +375,7 @@ impl Sim {
                 st.next_report = at;
                 let fire = Self::fire_time(st, at, c.horizon_ms);
                 let k = u32::try_from(k).expect("streams indexed by u32");
-                sched.schedule(SimTime(fire), ModelEvent::Arrive(k));
+                sched.schedule(fire, ModelEvent::Arrive(k));
             }
         }
         let replay: Vec<(u32, u64, Option<u64>, EventChannel)> = part
@@ -393,15 +395,12 @@ impl Sim {
         for i in order {
             let at = replay[i as usize].1;
             if at < c.horizon_ms {
-                sched.schedule(SimTime(at), ModelEvent::Replay(i));
+                sched.schedule(at, ModelEvent::Replay(i));
             }
         }
         for (t, (plan, _)) in shift_plan.iter().enumerate() {
             if let Some(&(h, _)) = plan.first() {
-                sched.schedule(
-                    SimTime(h * HOUR),
-                    ModelEvent::Shift(u32::try_from(t).expect("u32")),
-                );
+                sched.schedule(h * HOUR, ModelEvent::Shift(u32::try_from(t).expect("u32")));
             }
         }
         Self {
@@ -458,7 +457,7 @@ impl Sim {
         id
     }
 
-    fn dispatch(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn dispatch<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let j = &mut self.jobs[job as usize];
         j.dispatched = now;
         let team = self.streams[j.stream as usize].team;
@@ -467,10 +466,10 @@ impl Sim {
         }
     }
 
-    fn start(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn start<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let j = &mut self.jobs[job as usize];
         j.started = now;
-        sched.schedule(SimTime(now + j.service), ModelEvent::Finish(job));
+        sched.schedule(now + j.service, ModelEvent::Finish(job));
     }
 
     /// When a stream's event for an arrival reported at `at` fires: at the
@@ -480,22 +479,16 @@ impl Sim {
             .map_or(at, |d| at.saturating_add(d).min(horizon))
     }
 
-    fn submit(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn submit<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let planned = self.jobs[job as usize].dispatched;
         if planned > now {
-            sched.schedule(SimTime(planned), ModelEvent::Dispatch(job));
+            sched.schedule(planned, ModelEvent::Dispatch(job));
         } else {
             self.dispatch(now, job, sched);
         }
     }
 
-    fn handle(
-        &mut self,
-        c: &Compiled,
-        now: u64,
-        event: ModelEvent,
-        sched: &mut Scheduler<ModelEvent>,
-    ) {
+    fn handle<Q: Calendar>(&mut self, c: &Compiled, now: u64, event: ModelEvent, sched: &mut Q) {
         self.events += 1;
         match event {
             ModelEvent::Arrive(s) => {
@@ -505,7 +498,7 @@ impl Sim {
                 if let Some(at) = next_arrival(c, st) {
                     st.next_report = at;
                     let fire = Self::fire_time(st, at, c.horizon_ms).max(now);
-                    sched.schedule(SimTime(fire), ModelEvent::Arrive(s));
+                    sched.schedule(fire, ModelEvent::Arrive(s));
                 }
                 // a fixed-delay job reported just before the horizon whose
                 // dispatch falls after it stays undispatched
@@ -535,7 +528,7 @@ impl Sim {
                 let (_, workers) = plan[*next];
                 *next += 1;
                 if let Some(&(h, _)) = plan.get(*next) {
-                    sched.schedule(SimTime(h * HOUR), ModelEvent::Shift(t));
+                    sched.schedule(h * HOUR, ModelEvent::Shift(t));
                 }
                 let st = &mut self.stations[t as usize];
                 st.set_capacity(workers);
@@ -547,14 +540,12 @@ impl Sim {
     }
 
     /// Handles every event up to the horizon (without progress reports).
-    pub(crate) fn run(&mut self, c: &Compiled, sched: &mut Scheduler<ModelEvent>) {
-        let horizon = SimTime(c.horizon_ms);
-        while let Some(t) = sched.peek_time() {
-            if t > horizon {
+    pub(crate) fn run(&mut self, c: &Compiled, queue: &mut EventQueue) {
+        while let Some((now, ev)) = queue.pop() {
+            if now > c.horizon_ms {
                 break;
             }
-            let Some((now, ev)) = sched.pop() else { break };
-            self.handle(c, now.as_millis(), ev, sched);
+            self.handle(c, now, ev, queue);
         }
     }
 

@@ -11,9 +11,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use scenario::{Progress, Scheduler};
+use scenario::Progress;
 
-use super::{Job, PartOutcome, Rngs, Sim};
+use super::{EventQueue, Job, PartOutcome, Rngs, Sim};
 use crate::kpi::{Groups, Scratch};
 use crate::spec::Compiled;
 
@@ -140,9 +140,9 @@ struct Worker {
 
 impl Worker {
     fn run(&mut self, c: &Compiled, part: &Part, rngs: &Rngs) -> PartOutcome {
-        let mut sched = Scheduler::new();
-        let mut sim = Sim::new(c, part, rngs, std::mem::take(&mut self.jobs), &mut sched);
-        sim.run(c, &mut sched);
+        let mut queue = EventQueue::default();
+        let mut sim = Sim::new(c, part, rngs, std::mem::take(&mut self.jobs), &mut queue);
+        sim.run(c, &mut queue);
         let out = sim.outcome(c, part, &mut self.scratch);
         self.jobs = sim.into_jobs();
         out
