@@ -346,8 +346,7 @@ impl Sim {
             stations.push(Station::new(first));
             let mut plan = Vec::new();
             let mut last = first;
-            for h in 1..horizon_h {
-                let w = t.workers(h, c.start_how);
+            for (h, w) in (0..).zip(t.hourly(horizon_h, c.start_how)).skip(1) {
                 if w != last {
                     plan.push((h, w));
                     last = w;
@@ -607,10 +606,11 @@ impl Sim {
             .iter()
             .map(|&t| {
                 let team = &c.teams[t as usize];
-                (0..h.div_ceil(HOUR))
-                    .map(|hr| {
+                (0..)
+                    .zip(team.hourly(h.div_ceil(HOUR), c.start_how))
+                    .map(|(hr, w)| {
                         let len = ((hr + 1) * HOUR).min(h) - hr * HOUR;
-                        u64::from(team.workers(hr, c.start_how)) * len
+                        u64::from(w) * len
                     })
                     .sum()
             })

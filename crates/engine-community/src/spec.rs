@@ -397,6 +397,21 @@ impl Team {
         }
         u32::try_from(w.max(0)).unwrap_or(u32::MAX)
     }
+
+    /// [`Team::workers`] of hours `0..hours`, stepping the hour of the week.
+    pub(crate) fn hourly(&self, hours: u64, start_how: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut how = usize::try_from(start_how % WEEK_HOURS as u64).expect("< 168");
+        (0..hours).map(move |h| {
+            let mut w = i64::from(self.weekly[how]);
+            how = if how + 1 == WEEK_HOURS { 0 } else { how + 1 };
+            for &(a, b, d) in &self.changes {
+                if a <= h && h < b {
+                    w += d;
+                }
+            }
+            u32::try_from(w.max(0)).unwrap_or(u32::MAX)
+        })
+    }
 }
 
 /// A spec checked and turned into indices, with one variant's edits applied.
@@ -717,5 +732,23 @@ impl CitySpec {
             streams,
             replay,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hourly_workers_step_the_week_like_workers() {
+        let team = Team {
+            weekly: (0..WEEK_HOURS as u32).map(|h| h % 5).collect(),
+            changes: vec![(10, 200, 3), (150, 170, -6)],
+        };
+        for start in [0, 100, 167, 500] {
+            let got: Vec<u32> = team.hourly(400, start).collect();
+            let want: Vec<u32> = (0..400).map(|h| team.workers(h, start)).collect();
+            assert_eq!(got, want, "start hour of week {start}");
+        }
     }
 }
