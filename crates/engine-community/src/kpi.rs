@@ -633,6 +633,10 @@ where
     part
 }
 
+/// Durations above which [`merge`] takes the city's percentiles on a thread
+/// of their own.
+const PARALLEL_MERGE: u64 = 1_000_000;
+
 /// The report of `parts` (in a fixed order; the result does not depend on
 /// how the incidents were split, as long as each community and team is in
 /// one part).
@@ -662,42 +666,61 @@ pub(crate) fn merge(parts: &[PartKpis], frame: &Frame, names: &Names) -> KpiRepo
             teams[*i as usize] = Some(k.clone());
         }
     }
-    // each day's durations, gathered from the parts
-    let (mut ra, mut rb) = (Vec::new(), Vec::new());
-    let mut cur = vec![(0usize, 0usize); parts.len()];
-    let (mut open, mut over) = (0i64, 0i64);
-    let mut by_day = Vec::with_capacity(n_days);
-    for (d, counts) in days.iter().enumerate() {
-        ra.clear();
-        rb.clear();
-        for (p, c) in parts.iter().zip(cur.iter_mut()) {
-            let (na, nb) = (p.days[d].response.len(), p.days[d].resolution.len());
-            ra.extend_from_slice(&p.response[c.0..c.0 + na]);
-            rb.extend_from_slice(&p.resolution[c.1..c.1 + nb]);
-            *c = (c.0 + na, c.1 + nb);
-        }
-        open += open_diff[d];
-        over += overdue_diff[d];
-        by_day.push(DayKpis {
-            day: frame.d0 + i64::try_from(d).expect("small"),
-            reported: counts.finish(&mut ra, &mut rb),
-            open_at_end: u64::try_from(open).expect("non-negative"),
-            overdue_at_end: u64::try_from(over).expect("non-negative"),
-        });
-    }
-    // the span runs from the first to the last day with a report
-    let last = days
-        .iter()
-        .rposition(|c| c.requests > 0)
-        .map_or(0, |d| d + 1);
-    let first = days.iter().position(|c| c.requests > 0).unwrap_or(last);
-    by_day.truncate(last);
-    by_day.drain(..first);
     let slices = |f: fn(&PartKpis) -> &[u64]| parts.iter().map(f).collect::<Vec<_>>();
-    let city = city.finish_with(
-        union_time_stats(&slices(|p| &p.response), city.response),
-        union_time_stats(&slices(|p| &p.resolution), city.resolution),
-    );
+    let city_stats = || {
+        (
+            union_time_stats(&slices(|p| &p.response), city.response),
+            union_time_stats(&slices(|p| &p.resolution), city.resolution),
+        )
+    };
+    let day_kpis = || {
+        // each day's durations, gathered from the parts
+        let (mut ra, mut rb) = (Vec::new(), Vec::new());
+        let mut cur = vec![(0usize, 0usize); parts.len()];
+        let (mut open, mut over) = (0i64, 0i64);
+        let mut by_day = Vec::with_capacity(n_days);
+        for (d, counts) in days.iter().enumerate() {
+            ra.clear();
+            rb.clear();
+            for (p, c) in parts.iter().zip(cur.iter_mut()) {
+                let (na, nb) = (p.days[d].response.len(), p.days[d].resolution.len());
+                ra.extend_from_slice(&p.response[c.0..c.0 + na]);
+                rb.extend_from_slice(&p.resolution[c.1..c.1 + nb]);
+                *c = (c.0 + na, c.1 + nb);
+            }
+            open += open_diff[d];
+            over += overdue_diff[d];
+            by_day.push(DayKpis {
+                day: frame.d0 + i64::try_from(d).expect("small"),
+                reported: counts.finish(&mut ra, &mut rb),
+                open_at_end: u64::try_from(open).expect("non-negative"),
+                overdue_at_end: u64::try_from(over).expect("non-negative"),
+            });
+        }
+        // the span runs from the first to the last day with a report
+        let last = days
+            .iter()
+            .rposition(|c| c.requests > 0)
+            .map_or(0, |d| d + 1);
+        let first = days.iter().position(|c| c.requests > 0).unwrap_or(last);
+        by_day.truncate(last);
+        by_day.drain(..first);
+        by_day
+    };
+    // a large city's percentiles on a second thread while the days are done
+    let ((response, resolution), by_day) = if city.response.n + city.resolution.n > PARALLEL_MERGE {
+        std::thread::scope(|s| {
+            let h = s.spawn(city_stats);
+            let by_day = day_kpis();
+            (
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                by_day,
+            )
+        })
+    } else {
+        (city_stats(), day_kpis())
+    };
+    let city = city.finish_with(response, resolution);
     let named = |v: Vec<Option<Kpis>>, names: &[String]| -> BTreeMap<String, Kpis> {
         v.into_iter()
             .zip(names)
