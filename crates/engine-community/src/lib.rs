@@ -5,6 +5,8 @@
 //! milliseconds ([`scenario::SimTime`]); every random draw comes from a
 //! ChaCha8 generator forked from the run's seed ([`scenario::seeded`],
 //! [`scenario::fork`]), so a spec and a seed give a byte-identical report.
+//! [`run_once`] and [`simulate`] run a city's independent parts on several
+//! threads; the report does not depend on how many.
 //!
 //! # Terminology
 //! - **Event / incident / job**: a citizen call, app report, IoT alarm or
@@ -19,6 +21,8 @@
 //! - **Proactive share**: cases found by the city itself (IoT alarm, patrol).
 //! - **Team / station**: `c(t)` workers on a weekly **shift calendar**, handling
 //!   the types they own; non-preemptive priority (P1 first), FIFO within a class.
+//! - **Part**: streams, teams and communities that share no queue, community
+//!   or random stream with the rest of the city, so they can run apart.
 //! - **Hour-of-week profile**: arrival rates per hour of the week (Monday
 //!   00:00 = hour 0), learned from history or given as a shape.
 //! - **Erlang C**: the probability of waiting in an M/M/c queue; **Cobham's
@@ -61,7 +65,8 @@ pub use kpi::{
 };
 pub use mmc::{ClassEstimates, Estimate, HOUR_MS, MmcExperiment, MmcReport, simulate_mmc};
 pub use model::{
-    CityModel, ModelEvent, RunReport, SimulationReport, TeamUse, VariantReport, run_once, simulate,
+    CityModel, ModelEvent, RunReport, SimulationReport, TeamUse, VariantReport, run_once,
+    run_once_threads, simulate, simulate_threads,
 };
 pub use replay::{Discipline, JobTiming, ReplayError, TraceJob, replay};
 pub use seir::{Control, SeirError, SeirParams, SeirResult, final_size, simulate_seir};

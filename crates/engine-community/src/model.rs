@@ -9,10 +9,17 @@ use rand_distr::{Distribution as _, Exp1};
 use scenario::{ChaCha8Rng, Engine, KpiDelta, Progress, Scheduler, SimTime, compare, fork, seeded};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::DAY;
 use crate::calendar::{HOUR, WEEK_HOURS};
-use crate::kpi::{Incident, KpiOptions, KpiReport, Names, aggregate_iter};
+use crate::kpi::{Frame, Incident, KpiReport, Names, PartKpis, Scratch, aggregate_part, merge};
 use crate::spec::{CitySpec, Compiled, SpecError};
 use crate::station::Station;
+
+mod parts;
+mod queue;
+
+pub(crate) use parts::Part;
+use queue::{Calendar, EventQueue};
 
 const NONE: u64 = u64::MAX;
 
@@ -33,7 +40,7 @@ pub enum ModelEvent {
 
 /// One job's lifecycle, times in ms (`NONE` = not yet).
 #[derive(Debug, Clone, Copy)]
-struct Job {
+pub(crate) struct Job {
     reported: u64,
     dispatched: u64,
     started: u64,
@@ -56,34 +63,45 @@ struct StreamState {
     t: f64,
     /// the next arrival's REPORTED time, whole ms
     next_report: u64,
+    /// the stream's index in the spec
+    global: u32,
+    /// its team, as an index into the part's teams
+    team: u32,
     /// the dispatch delay when it is the same for every job of the stream:
     /// then the stream's event fires at the dispatch (REPORTED + delay, capped
     /// at the horizon) and no separate dispatch event is needed
     fixed_dispatch: Option<u64>,
 }
 
-impl StreamState {
-    fn new(master: &mut ChaCha8Rng) -> Self {
-        Self {
-            rng: fork(master),
-            t: 0.0,
-            next_report: 0,
-            fixed_dispatch: None,
-        }
+/// The random streams of a run: one per arrival stream, forked from the
+/// seed in spec order, then one for replayed events. A part of the city
+/// takes its streams' generators, so splitting the city changes no draw.
+pub(crate) struct Rngs {
+    streams: Vec<ChaCha8Rng>,
+    replay: ChaCha8Rng,
+}
+
+impl Rngs {
+    pub(crate) fn new(c: &Compiled) -> Self {
+        let mut master = seeded(c.seed);
+        let streams = c.streams.iter().map(|_| fork(&mut master)).collect();
+        let replay = fork(&mut master);
+        Self { streams, replay }
     }
 }
 
-/// A run of the event-handling model. Build with [`CityModel::new`], drive
-/// with [`scenario::run_until`] (or [`CityModel::run`]), read with
-/// [`CityModel::report`].
-pub struct CityModel {
-    c: Compiled,
-    jobs: Vec<Job>,
-    stations: Vec<Station>,
+/// The simulation of one part of a city (or of all of it): its arrival
+/// streams, teams and jobs. Events name streams, teams and replayed events
+/// by their index in the part, jobs by their index in `jobs`.
+pub(crate) struct Sim {
     streams: Vec<StreamState>,
-    replay_rng: ChaCha8Rng,
+    stations: Vec<Station>,
     /// per team: sorted (hour, workers) changes and the next one's index
     shift_plan: Vec<(Vec<(u64, u32)>, usize)>,
+    /// (stream in the part, reported, service, channel)
+    replay: Vec<(u32, u64, Option<u64>, EventChannel)>,
+    replay_rng: ChaCha8Rng,
+    jobs: Vec<Job>,
     events: u64,
 }
 
@@ -135,6 +153,16 @@ pub struct SimulationReport {
     pub variants: Vec<VariantReport>,
 }
 
+/// A run of the event-handling model on one scheduler. Build with
+/// [`CityModel::new`], drive with [`scenario::run_until`] (or
+/// [`CityModel::run`]), read with [`CityModel::report`]. [`run_once`] gives
+/// the same report faster, running independent parts of the city apart.
+pub struct CityModel {
+    c: Compiled,
+    part: Part,
+    sim: Sim,
+}
+
 impl CityModel {
     /// Builds the baseline (`variant = None`) or a named variant of `spec`
     /// and schedules its first events.
@@ -146,39 +174,179 @@ impl CityModel {
         variant: Option<&str>,
         sched: &mut Scheduler<ModelEvent>,
     ) -> Result<Self, SpecError> {
-        let v = variant
-            .map(|name| {
-                spec.variants
-                    .iter()
-                    .find(|v| v.name == name)
-                    .ok_or_else(|| SpecError::Unknown {
-                        what: "variant",
-                        name: name.to_string(),
-                    })
-            })
-            .transpose()?;
-        let c = spec.compile(v)?;
-        Ok(Self::from_compiled(c, sched))
+        let c = compile(spec, variant)?;
+        let part = Part::whole(&c);
+        let rngs = Rngs::new(&c);
+        let sim = Sim::new(&c, &part, &rngs, Vec::new(), sched);
+        Ok(Self { c, part, sim })
     }
 
-    fn from_compiled(c: Compiled, sched: &mut Scheduler<ModelEvent>) -> Self {
-        let mut master = seeded(c.seed);
-        let mut streams: Vec<StreamState> = c
+    /// Runs to the horizon, reporting progress in simulated ms.
+    pub fn run(&mut self, sched: &mut Scheduler<ModelEvent>, progress: &mut dyn Progress) -> u64 {
+        scenario::run_until(self, sched, SimTime(self.c.horizon_ms), progress)
+    }
+
+    /// Scheduler events handled so far.
+    pub fn events(&self) -> u64 {
+        self.sim.events
+    }
+
+    /// Jobs reported so far.
+    pub fn jobs(&self) -> usize {
+        self.sim.jobs.len()
+    }
+
+    /// The incidents so far, as the KPI aggregation reads them (times in ms
+    /// from the run start; lifecycle steps after the horizon are absent).
+    pub fn incidents(&self) -> impl Iterator<Item = Incident> + Clone + '_ {
+        self.sim.incidents(&self.c)
+    }
+
+    /// The report of the run so far (state taken at the horizon).
+    pub fn report(&self) -> RunReport {
+        let mut scratch = Scratch::default();
+        let out = self.sim.outcome(&self.c, &self.part, &mut scratch);
+        assemble(&self.c, std::slice::from_ref(&self.part), vec![out])
+    }
+}
+
+/// The compiled baseline or named variant of a spec.
+fn compile(spec: &CitySpec, variant: Option<&str>) -> Result<Compiled, SpecError> {
+    let v = variant
+        .map(|name| {
+            spec.variants
+                .iter()
+                .find(|v| v.name == name)
+                .ok_or_else(|| SpecError::Unknown {
+                    what: "variant",
+                    name: name.to_string(),
+                })
+        })
+        .transpose()?;
+    spec.compile(v)
+}
+
+/// The frame of a run's KPIs: the state at the horizon, days from the run
+/// start, a span holding every report (trimmed when merging).
+fn run_frame(c: &Compiled) -> Frame {
+    let h = c.horizon_ms;
+    Frame {
+        as_of: i64::try_from(h).expect("ms below 2^63"),
+        origin: 0,
+        d0: 0,
+        n_days: usize::try_from(h.div_ceil(DAY)).expect("days fit usize"),
+    }
+}
+
+/// What a part's run leaves for the report.
+pub(crate) struct PartOutcome {
+    kpis: PartKpis,
+    events: u64,
+    jobs: u64,
+    /// per team of the part: busy and on-duty worker-ms within the horizon
+    busy: Vec<u64>,
+    duty: Vec<u64>,
+}
+
+/// The report of a run from its parts' outcomes (in part order).
+pub(crate) fn assemble(c: &Compiled, parts: &[Part], outs: Vec<PartOutcome>) -> RunReport {
+    let names = Names {
+        communities: c.communities.clone(),
+        teams: c.team_names.clone(),
+        kinds: c.kind_names.clone(),
+    };
+    let (mut events, mut jobs) = (0, 0);
+    let mut busy = vec![0u64; c.teams.len()];
+    let mut duty = vec![0u64; c.teams.len()];
+    let mut kpis = Vec::with_capacity(outs.len());
+    for (part, out) in parts.iter().zip(outs) {
+        events += out.events;
+        jobs += out.jobs;
+        for (k, &t) in part.teams.iter().enumerate() {
+            busy[t as usize] = out.busy[k];
+            duty[t as usize] = out.duty[k];
+        }
+        kpis.push(out.kpis);
+    }
+    let mut kpis = merge(&kpis, &run_frame(c), &names);
+    let mut teams = BTreeMap::new();
+    let (mut all_busy, mut all_duty) = (0u64, 0u64);
+    for (t, (&b, &d)) in busy.iter().zip(&duty).enumerate() {
+        all_busy += b;
+        all_duty += d;
+        #[allow(clippy::cast_precision_loss)]
+        let u = TeamUse {
+            on_duty_h: d as f64 / HOUR as f64,
+            busy_h: b as f64 / HOUR as f64,
+            utilisation: (d > 0).then(|| b as f64 / d as f64),
+        };
+        if let Some(k) = kpis.by_team.get_mut(&c.team_names[t]) {
+            k.utilisation = u.utilisation;
+        }
+        teams.insert(c.team_names[t].clone(), u);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    {
+        kpis.city.utilisation = (all_duty > 0).then(|| all_busy as f64 / all_duty as f64);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    RunReport {
+        seed: c.seed,
+        horizon_h: c.horizon_ms as f64 / HOUR as f64,
+        events,
+        jobs,
+        kpis,
+        teams,
+    }
+}
+
+impl Sim {
+    /// The part's state at time zero, with its first events scheduled;
+    /// `jobs` is a table to reuse (emptied first).
+    pub(crate) fn new(
+        c: &Compiled,
+        part: &Part,
+        rngs: &Rngs,
+        mut jobs: Vec<Job>,
+        sched: &mut impl Calendar,
+    ) -> Self {
+        let team_in_part = |t: u32| {
+            let k = part
+                .teams
+                .binary_search(&t)
+                .expect("a stream's team is in its part");
+            u32::try_from(k).expect("teams indexed by u32")
+        };
+        let mut streams: Vec<StreamState> = part
             .streams
             .iter()
-            .map(|_| StreamState::new(&mut master))
+            .map(|&s| {
+                let st = &c.streams[s as usize];
+                let kind = &c.kinds[st.kind as usize];
+                StreamState {
+                    rng: rngs.streams[s as usize].clone(),
+                    t: 0.0,
+                    next_report: 0,
+                    global: s,
+                    team: team_in_part(st.team),
+                    fixed_dispatch: match kind.dispatch {
+                        crate::spec::Dist::None => Some(0),
+                        crate::spec::Dist::Fixed(ms) => Some(crate::spec::to_ms(ms)),
+                        _ => None,
+                    },
+                }
+            })
             .collect();
-        let replay_rng = fork(&mut master);
         let horizon_h = c.horizon_ms.div_ceil(HOUR);
-        let mut stations = Vec::with_capacity(c.teams.len());
-        let mut shift_plan = Vec::with_capacity(c.teams.len());
-        for t in &c.teams {
+        let mut stations = Vec::with_capacity(part.teams.len());
+        let mut shift_plan = Vec::with_capacity(part.teams.len());
+        for &t in &part.teams {
+            let t = &c.teams[t as usize];
             let first = t.workers(0, c.start_how);
             stations.push(Station::new(first));
             let mut plan = Vec::new();
             let mut last = first;
-            for h in 1..horizon_h {
-                let w = t.workers(h, c.start_how);
+            for (h, w) in (0..).zip(t.hourly(horizon_h, c.start_how)).skip(1) {
                 if w != last {
                     plan.push((h, w));
                     last = w;
@@ -187,73 +355,79 @@ impl CityModel {
             shift_plan.push((plan, 0));
         }
         // expected jobs, so the job table does not grow by copying
-        let weekly: f64 = c.streams.iter().flat_map(|s| s.rate.iter()).sum::<f64>() * HOUR as f64;
+        let weekly: f64 = part
+            .streams
+            .iter()
+            .flat_map(|&s| c.streams[s as usize].rate.iter())
+            .sum::<f64>()
+            * HOUR as f64;
         let expected = weekly * (c.horizon_ms as f64 / (WEEK_HOURS as u64 * HOUR) as f64);
         let capacity = if expected.is_finite() && expected < 1.0e9 {
-            to_count(expected * 1.01) + c.replay.len() + 1024
+            to_count(expected * 1.01) + part.replays.len() + 1024
         } else {
             1024
         };
-        let mut model = Self {
-            c,
-            jobs: Vec::with_capacity(capacity),
-            stations,
-            streams: Vec::new(),
-            replay_rng,
-            shift_plan,
-            events: 0,
-        };
-        for (s, st) in streams.iter_mut().enumerate() {
-            let kind = &model.c.kinds[model.c.streams[s].kind as usize];
-            st.fixed_dispatch = match kind.dispatch {
-                crate::spec::Dist::None => Some(0),
-                crate::spec::Dist::Fixed(ms) => Some(crate::spec::to_ms(ms)),
-                _ => None,
-            };
-            let s = u32::try_from(s).expect("streams indexed by u32");
-            if let Some(at) = next_arrival(&model.c, s, st) {
+        jobs.clear();
+        jobs.reserve(capacity);
+        for (k, st) in streams.iter_mut().enumerate() {
+            if let Some(at) = next_arrival(c, st) {
                 st.next_report = at;
-                let fire = Self::fire_time(st, at, model.c.horizon_ms);
-                sched.schedule(SimTime(fire), ModelEvent::Arrive(s));
+                let fire = Self::fire_time(st, at, c.horizon_ms);
+                let k = u32::try_from(k).expect("streams indexed by u32");
+                sched.schedule(fire, ModelEvent::Arrive(k));
             }
         }
-        model.streams = streams;
-        let mut order: Vec<u32> = (0..u32::try_from(model.c.replay.len()).expect("u32")).collect();
-        order.sort_by_key(|&i| (model.c.replay[i as usize].1, i));
+        let replay: Vec<(u32, u64, Option<u64>, EventChannel)> = part
+            .replays
+            .iter()
+            .map(|&i| {
+                let (s, at, service, channel) = c.replay[i as usize];
+                let k = part
+                    .streams
+                    .binary_search(&s)
+                    .expect("a replayed stream is in its part");
+                (u32::try_from(k).expect("u32"), at, service, channel)
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..u32::try_from(replay.len()).expect("u32")).collect();
+        order.sort_by_key(|&i| (replay[i as usize].1, i));
         for i in order {
-            let at = model.c.replay[i as usize].1;
-            if at < model.c.horizon_ms {
-                sched.schedule(SimTime(at), ModelEvent::Replay(i));
+            let at = replay[i as usize].1;
+            if at < c.horizon_ms {
+                sched.schedule(at, ModelEvent::Replay(i));
             }
         }
-        for (t, (plan, _)) in model.shift_plan.iter().enumerate() {
+        for (t, (plan, _)) in shift_plan.iter().enumerate() {
             if let Some(&(h, _)) = plan.first() {
-                sched.schedule(
-                    SimTime(h * HOUR),
-                    ModelEvent::Shift(u32::try_from(t).expect("u32")),
-                );
+                sched.schedule(h * HOUR, ModelEvent::Shift(u32::try_from(t).expect("u32")));
             }
         }
-        model
+        Self {
+            streams,
+            stations,
+            shift_plan,
+            replay,
+            replay_rng: rngs.replay.clone(),
+            jobs,
+            events: 0,
+        }
     }
 
     fn new_job(
         &mut self,
+        c: &Compiled,
         now: u64,
         stream: u32,
         service: Option<u64>,
         channel: Option<EventChannel>,
     ) -> u32 {
-        let (kind_ix, rng) = {
-            let st = &self.c.streams[stream as usize];
-            let rng = if service.is_some() || channel.is_some() {
-                &mut self.replay_rng
-            } else {
-                &mut self.streams[stream as usize].rng
-            };
-            (st.kind, rng)
+        let st = &mut self.streams[stream as usize];
+        let kind = &c.kinds[c.streams[st.global as usize].kind as usize];
+        let rng = if service.is_some() || channel.is_some() {
+            &mut self.replay_rng
+        } else {
+            &mut st.rng
         };
-        let kind = &self.c.kinds[kind_ix as usize];
         // fixed draw order per job: channel, service, dispatch, verify
         let u: f64 = rng.random();
         let channel = channel.unwrap_or_else(|| {
@@ -282,19 +456,19 @@ impl CityModel {
         id
     }
 
-    fn dispatch(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn dispatch<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let j = &mut self.jobs[job as usize];
         j.dispatched = now;
-        let team = self.c.streams[j.stream as usize].team;
+        let team = self.streams[j.stream as usize].team;
         if self.stations[team as usize].arrive(job, j.class) {
             self.start(now, job, sched);
         }
     }
 
-    fn start(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn start<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let j = &mut self.jobs[job as usize];
         j.started = now;
-        sched.schedule(SimTime(now + j.service), ModelEvent::Finish(job));
+        sched.schedule(now + j.service, ModelEvent::Finish(job));
     }
 
     /// When a stream's event for an arrival reported at `at` fires: at the
@@ -304,39 +478,85 @@ impl CityModel {
             .map_or(at, |d| at.saturating_add(d).min(horizon))
     }
 
-    fn submit(&mut self, now: u64, job: u32, sched: &mut Scheduler<ModelEvent>) {
+    fn submit<Q: Calendar>(&mut self, now: u64, job: u32, sched: &mut Q) {
         let planned = self.jobs[job as usize].dispatched;
         if planned > now {
-            sched.schedule(SimTime(planned), ModelEvent::Dispatch(job));
+            sched.schedule(planned, ModelEvent::Dispatch(job));
         } else {
             self.dispatch(now, job, sched);
         }
     }
 
-    /// Runs to the horizon, reporting progress in simulated ms.
-    pub fn run(&mut self, sched: &mut Scheduler<ModelEvent>, progress: &mut dyn Progress) -> u64 {
-        scenario::run_until(self, sched, SimTime(self.c.horizon_ms), progress)
+    fn handle<Q: Calendar>(&mut self, c: &Compiled, now: u64, event: ModelEvent, sched: &mut Q) {
+        self.events += 1;
+        match event {
+            ModelEvent::Arrive(s) => {
+                let reported = self.streams[s as usize].next_report;
+                let job = self.new_job(c, reported, s, None, None);
+                let st = &mut self.streams[s as usize];
+                if let Some(at) = next_arrival(c, st) {
+                    st.next_report = at;
+                    let fire = Self::fire_time(st, at, c.horizon_ms).max(now);
+                    sched.schedule(fire, ModelEvent::Arrive(s));
+                }
+                // a fixed-delay job reported just before the horizon whose
+                // dispatch falls after it stays undispatched
+                if self.jobs[job as usize].dispatched <= now
+                    || self.streams[s as usize].fixed_dispatch.is_none()
+                {
+                    self.submit(now, job, sched);
+                }
+            }
+            ModelEvent::Replay(i) => {
+                let (stream, _, service, channel) = self.replay[i as usize];
+                let job = self.new_job(c, now, stream, service, Some(channel));
+                self.submit(now, job, sched);
+            }
+            ModelEvent::Dispatch(job) => self.dispatch(now, job, sched),
+            ModelEvent::Finish(job) => {
+                let j = &mut self.jobs[job as usize];
+                j.resolved = now;
+                j.closed = now.saturating_add(j.closed);
+                let team = self.streams[j.stream as usize].team;
+                if let Some(next) = self.stations[team as usize].finish() {
+                    self.start(now, next, sched);
+                }
+            }
+            ModelEvent::Shift(t) => {
+                let (plan, next) = &mut self.shift_plan[t as usize];
+                let (_, workers) = plan[*next];
+                *next += 1;
+                if let Some(&(h, _)) = plan.get(*next) {
+                    sched.schedule(h * HOUR, ModelEvent::Shift(t));
+                }
+                let st = &mut self.stations[t as usize];
+                st.set_capacity(workers);
+                while let Some(job) = self.stations[t as usize].take_next() {
+                    self.start(now, job, sched);
+                }
+            }
+        }
     }
 
-    /// Scheduler events handled so far.
-    pub fn events(&self) -> u64 {
-        self.events
+    /// Handles every event up to the horizon (without progress reports).
+    pub(crate) fn run(&mut self, c: &Compiled, queue: &mut EventQueue) {
+        while let Some((now, ev)) = queue.pop() {
+            if now > c.horizon_ms {
+                break;
+            }
+            self.handle(c, now, ev, queue);
+        }
     }
 
-    /// Jobs reported so far.
-    pub fn jobs(&self) -> usize {
-        self.jobs.len()
-    }
-
-    /// The incidents so far, as the KPI aggregation reads them (times in ms
-    /// from the run start; lifecycle steps after the horizon are absent).
-    pub fn incidents(&self) -> impl Iterator<Item = Incident> + Clone + '_ {
-        let h = self.c.horizon_ms;
+    /// The part's incidents (times in ms from the run start; lifecycle steps
+    /// after the horizon are absent).
+    fn incidents<'a>(&'a self, c: &'a Compiled) -> impl Iterator<Item = Incident> + Clone + 'a {
+        let h = c.horizon_ms;
         let opt =
             move |t: u64| (t != NONE && t <= h).then(|| i64::try_from(t).expect("ms below 2^63"));
         self.jobs.iter().map(move |j| {
-            let st = &self.c.streams[j.stream as usize];
-            let kind = &self.c.kinds[st.kind as usize];
+            let st = &c.streams[self.streams[j.stream as usize].global as usize];
+            let kind = &c.kinds[st.kind as usize];
             let started = opt(j.started);
             Incident {
                 community: st.community,
@@ -359,21 +579,18 @@ impl CityModel {
         })
     }
 
-    /// The report of the run so far (state taken at the horizon).
-    pub fn report(&self) -> RunReport {
-        let names = Names {
-            communities: self.c.communities.clone(),
-            teams: self.c.team_names.clone(),
-            kinds: self.c.kind_names.clone(),
-        };
-        let h = self.c.horizon_ms;
-        let opts = KpiOptions {
-            as_of_ms: Some(i64::try_from(h).expect("ms below 2^63")),
-            day_origin_ms: Some(0),
-        };
-        let mut kpis = aggregate_iter(self.incidents(), &names, &opts);
+    /// The part's KPIs and team use, state taken at the horizon.
+    pub(crate) fn outcome(&self, c: &Compiled, part: &Part, scratch: &mut Scratch) -> PartOutcome {
+        let h = c.horizon_ms;
+        let kpis = aggregate_part(
+            self.incidents(c),
+            &run_frame(c),
+            part.community_groups(),
+            part.team_groups(),
+            scratch,
+        );
         // utilisation: busy time within the horizon over on-duty time
-        let mut busy = vec![0u64; self.c.teams.len()];
+        let mut busy = vec![0u64; part.teams.len()];
         for j in &self.jobs {
             if j.started != NONE && j.started < h {
                 let end = if j.resolved == NONE {
@@ -381,43 +598,35 @@ impl CityModel {
                 } else {
                     j.resolved.min(h)
                 };
-                busy[self.c.streams[j.stream as usize].team as usize] += end - j.started;
+                busy[self.streams[j.stream as usize].team as usize] += end - j.started;
             }
         }
-        let mut teams = BTreeMap::new();
-        let (mut all_busy, mut all_duty) = (0u64, 0u64);
-        for (t, team) in self.c.teams.iter().enumerate() {
-            let mut duty = 0u64;
-            for hr in 0..h.div_ceil(HOUR) {
-                let len = ((hr + 1) * HOUR).min(h) - hr * HOUR;
-                duty += u64::from(team.workers(hr, self.c.start_how)) * len;
-            }
-            all_busy += busy[t];
-            all_duty += duty;
-            #[allow(clippy::cast_precision_loss)]
-            let u = TeamUse {
-                on_duty_h: duty as f64 / HOUR as f64,
-                busy_h: busy[t] as f64 / HOUR as f64,
-                utilisation: (duty > 0).then(|| busy[t] as f64 / duty as f64),
-            };
-            if let Some(k) = kpis.by_team.get_mut(&self.c.team_names[t]) {
-                k.utilisation = u.utilisation;
-            }
-            teams.insert(self.c.team_names[t].clone(), u);
-        }
-        #[allow(clippy::cast_precision_loss)]
-        {
-            kpis.city.utilisation = (all_duty > 0).then(|| all_busy as f64 / all_duty as f64);
-        }
-        #[allow(clippy::cast_precision_loss)]
-        RunReport {
-            seed: self.c.seed,
-            horizon_h: h as f64 / HOUR as f64,
+        let duty = part
+            .teams
+            .iter()
+            .map(|&t| {
+                let team = &c.teams[t as usize];
+                (0..)
+                    .zip(team.hourly(h.div_ceil(HOUR), c.start_how))
+                    .map(|(hr, w)| {
+                        let len = ((hr + 1) * HOUR).min(h) - hr * HOUR;
+                        u64::from(w) * len
+                    })
+                    .sum()
+            })
+            .collect();
+        PartOutcome {
+            kpis,
             events: self.events,
             jobs: self.jobs.len() as u64,
-            kpis,
-            teams,
+            busy,
+            duty,
         }
+    }
+
+    /// Gives back the job table for reuse.
+    pub(crate) fn into_jobs(self) -> Vec<Job> {
+        self.jobs
     }
 }
 
@@ -426,55 +635,7 @@ impl Engine for CityModel {
     type Outcome = RunReport;
 
     fn handle(&mut self, now: SimTime, event: ModelEvent, sched: &mut Scheduler<ModelEvent>) {
-        let now = now.as_millis();
-        self.events += 1;
-        match event {
-            ModelEvent::Arrive(s) => {
-                let reported = self.streams[s as usize].next_report;
-                let job = self.new_job(reported, s, None, None);
-                let st = &mut self.streams[s as usize];
-                if let Some(at) = next_arrival(&self.c, s, st) {
-                    st.next_report = at;
-                    let fire = Self::fire_time(st, at, self.c.horizon_ms).max(now);
-                    sched.schedule(SimTime(fire), ModelEvent::Arrive(s));
-                }
-                // a fixed-delay job reported just before the horizon whose
-                // dispatch falls after it stays undispatched
-                if self.jobs[job as usize].dispatched <= now
-                    || self.streams[s as usize].fixed_dispatch.is_none()
-                {
-                    self.submit(now, job, sched);
-                }
-            }
-            ModelEvent::Replay(i) => {
-                let (stream, _, service, channel) = self.c.replay[i as usize];
-                let job = self.new_job(now, stream, service, Some(channel));
-                self.submit(now, job, sched);
-            }
-            ModelEvent::Dispatch(job) => self.dispatch(now, job, sched),
-            ModelEvent::Finish(job) => {
-                let j = &mut self.jobs[job as usize];
-                j.resolved = now;
-                j.closed = now.saturating_add(j.closed);
-                let team = self.c.streams[j.stream as usize].team;
-                if let Some(next) = self.stations[team as usize].finish() {
-                    self.start(now, next, sched);
-                }
-            }
-            ModelEvent::Shift(t) => {
-                let (plan, next) = &mut self.shift_plan[t as usize];
-                let (_, workers) = plan[*next];
-                *next += 1;
-                if let Some(&(h, _)) = plan.get(*next) {
-                    sched.schedule(SimTime(h * HOUR), ModelEvent::Shift(t));
-                }
-                let st = &mut self.stations[t as usize];
-                st.set_capacity(workers);
-                while let Some(job) = self.stations[t as usize].take_next() {
-                    self.start(now, job, sched);
-                }
-            }
-        }
+        self.sim.handle(&self.c, now.as_millis(), event, sched);
     }
 
     fn outcome(&self) -> RunReport {
@@ -482,7 +643,8 @@ impl Engine for CityModel {
     }
 }
 
-/// Runs one variant (or the baseline) of a spec to its horizon.
+/// Runs one variant (or the baseline) of a spec to its horizon, on as many
+/// threads as the machine offers (see [`run_once_threads`]).
 ///
 /// # Errors
 /// An invalid spec or unknown variant.
@@ -491,10 +653,35 @@ pub fn run_once(
     variant: Option<&str>,
     progress: &mut dyn Progress,
 ) -> Result<RunReport, SpecError> {
-    let mut sched = Scheduler::new();
-    let mut model = CityModel::new(spec, variant, &mut sched)?;
-    model.run(&mut sched, progress);
-    Ok(model.report())
+    run_once_threads(spec, variant, available_threads(), progress)
+}
+
+/// Runs one variant (or the baseline) of a spec to its horizon. The city is
+/// split into parts that share no team, community or random stream (see
+/// `parts.rs`), and the parts run on up to `threads` threads. The report is
+/// byte-identical for any thread count, and to [`CityModel`]'s on one
+/// scheduler: each part draws from its own streams' generators, events inside
+/// a part keep their order, and the KPIs are merged in part order with
+/// integer sums.
+///
+/// # Errors
+/// An invalid spec or unknown variant.
+pub fn run_once_threads(
+    spec: &CitySpec,
+    variant: Option<&str>,
+    threads: usize,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, SpecError> {
+    let c = compile(spec, variant)?;
+    let parts = Part::split(&c);
+    let outs = parts::run(&c, &parts, threads, progress);
+    Ok(assemble(&c, &parts, outs))
+}
+
+/// Threads to run parts on: the machine's parallelism (1 if unknown). The
+/// report does not depend on it.
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Runs the baseline and every variant of a spec, with the variants' deltas.
@@ -508,12 +695,25 @@ pub fn simulate(
     spec: &CitySpec,
     progress: &mut dyn Progress,
 ) -> Result<SimulationReport, SpecError> {
+    simulate_threads(spec, available_threads(), progress)
+}
+
+/// [`simulate`] with each run on up to `threads` threads (the report does
+/// not depend on it).
+///
+/// # Errors
+/// An invalid spec.
+pub fn simulate_threads(
+    spec: &CitySpec,
+    threads: usize,
+    progress: &mut dyn Progress,
+) -> Result<SimulationReport, SpecError> {
     spec.validate()?;
     let runs = 1 + spec.variants.len() as u64;
     let mut done = 0u64;
     let mut step = |p: &mut dyn Progress, variant: Option<&str>| {
         let mut inner = |d: u64, t: u64| p.update(done * t + d, runs * t);
-        let r = run_once(spec, variant, &mut inner);
+        let r = run_once_threads(spec, variant, threads, &mut inner);
         done += 1;
         r
     };
@@ -532,19 +732,6 @@ pub fn simulate(
     Ok(SimulationReport { baseline, variants })
 }
 
-/// Rate (per ms) of stream `s` in hour `h` from the start.
-fn rate(c: &Compiled, s: u32, h: u64) -> f64 {
-    let st = &c.streams[s as usize];
-    let how = usize::try_from((h + c.start_how) % WEEK_HOURS as u64).expect("< 168");
-    let mut r = st.rate[how];
-    for &(a, b, f) in &st.surges {
-        if a <= h && h < b {
-            r *= f;
-        }
-    }
-    r
-}
-
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn to_count(x: f64) -> usize {
     x as usize
@@ -553,20 +740,30 @@ fn to_count(x: f64) -> usize {
 /// Advances a stream to its next arrival by inverting the piecewise-constant
 /// cumulative rate; `None` when it falls at or after the horizon.
 #[allow(clippy::cast_precision_loss)]
-fn next_arrival(c: &Compiled, s: u32, st: &mut StreamState) -> Option<u64> {
+fn next_arrival(c: &Compiled, st: &mut StreamState) -> Option<u64> {
     let mut e: f64 = Exp1.sample(&mut st.rng);
+    let spec = &c.streams[st.global as usize];
     let horizon = c.horizon_ms as f64;
     let hour = HOUR as f64;
     let mut t = st.t;
+    // the hour from the start and of the week; `t` only moves to whole
+    // hours below, so they advance by one (`end / hour` is exact)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut h = (t / hour) as u64;
+    let mut how = usize::try_from((h + c.start_how) % WEEK_HOURS as u64).expect("< 168");
     loop {
         if t >= horizon {
             st.t = t;
             return None;
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let h = (t / hour) as u64;
         let end = (h + 1) as f64 * hour;
-        let r = rate(c, s, h);
+        // rate per ms in hour `h`
+        let mut r = spec.rate[how];
+        for &(a, b, f) in &spec.surges {
+            if a <= h && h < b {
+                r *= f;
+            }
+        }
         let room = (end - t) * r;
         if r > 0.0 && e <= room {
             t += e / r;
@@ -574,6 +771,8 @@ fn next_arrival(c: &Compiled, s: u32, st: &mut StreamState) -> Option<u64> {
         }
         e -= room.max(0.0);
         t = end;
+        h += 1;
+        how = if how + 1 == WEEK_HOURS { 0 } else { how + 1 };
     }
     st.t = t;
     let at = crate::spec::to_ms(t);

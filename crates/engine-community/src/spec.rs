@@ -114,14 +114,21 @@ impl Dist {
     }
 }
 
-/// Rounds non-negative finite ms to `u64` (saturating).
+/// Rounds non-negative finite ms to `u64` (saturating at 1e18), half away
+/// from zero as `f64::round` does, without its library call: below 1e18 the
+/// fraction `x - trunc(x)` is exact.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub(crate) fn to_ms(x: f64) -> u64 {
-    if x.is_finite() && x > 0.0 {
-        x.round().min(1.0e18) as u64
-    } else {
-        0
+    if !(x.is_finite() && x > 0.0) {
+        return 0;
     }
+    if x >= 1.0e18 {
+        return 1_000_000_000_000_000_000;
+    }
+    let whole = x as u64;
+    #[allow(clippy::cast_precision_loss)]
+    let frac = x - whole as f64;
+    whole + u64::from(frac >= 0.5)
 }
 
 /// An event type.
@@ -396,6 +403,21 @@ impl Team {
             }
         }
         u32::try_from(w.max(0)).unwrap_or(u32::MAX)
+    }
+
+    /// [`Team::workers`] of hours `0..hours`, stepping the hour of the week.
+    pub(crate) fn hourly(&self, hours: u64, start_how: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut how = usize::try_from(start_how % WEEK_HOURS as u64).expect("< 168");
+        (0..hours).map(move |h| {
+            let mut w = i64::from(self.weekly[how]);
+            how = if how + 1 == WEEK_HOURS { 0 } else { how + 1 };
+            for &(a, b, d) in &self.changes {
+                if a <= h && h < b {
+                    w += d;
+                }
+            }
+            u32::try_from(w.max(0)).unwrap_or(u32::MAX)
+        })
     }
 }
 
@@ -717,5 +739,65 @@ impl CitySpec {
             streams,
             replay,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_ms_round_like_f64_round() {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let want = |x: f64| {
+            if x.is_finite() && x > 0.0 {
+                x.round().min(1.0e18) as u64
+            } else {
+                0
+            }
+        };
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            -3.5,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_497.0,
+            9.0e17,
+            1.0e18 - 64.0,
+            1.0e18,
+            3.0e19,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let mut x = 0.123_f64;
+        for _ in 0..2000 {
+            x = x * 1.37 + 0.25;
+            if x > 1.0e19 {
+                x = 0.3;
+            }
+            xs.push(x);
+            xs.push(x.floor() + 0.5);
+            xs.push(f64::from_bits((x.floor() + 0.5).to_bits() - 1));
+        }
+        for x in xs {
+            assert_eq!(to_ms(x), want(x), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn hourly_workers_step_the_week_like_workers() {
+        let team = Team {
+            weekly: (0..WEEK_HOURS as u32).map(|h| h % 5).collect(),
+            changes: vec![(10, 200, 3), (150, 170, -6)],
+        };
+        for start in [0, 100, 167, 500] {
+            let got: Vec<u32> = team.hourly(400, start).collect();
+            let want: Vec<u32> = (0..400).map(|h| team.workers(h, start)).collect();
+            assert_eq!(got, want, "start hour of week {start}");
+        }
     }
 }

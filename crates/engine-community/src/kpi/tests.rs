@@ -89,9 +89,15 @@ fn end_of_day_backlog_follows_closures_and_due_times() {
 
 #[test]
 fn percentiles_interpolate_like_numpy() {
-    let mut v = vec![4 * H, H, 3 * H, 2 * H];
-    let s = time_stats(&mut v).unwrap();
+    let h = H.unsigned_abs();
+    let mut v = vec![4 * h, h, 3 * h, 2 * h];
+    let sum = Sum {
+        n: 4,
+        total: u128::from(10 * h),
+    };
+    let s = time_stats(&mut v, sum).unwrap();
     assert_eq!(s.p50_h, 2.5);
     assert!((s.p90_h - 3.7).abs() < 1e-12);
-    assert_eq!(time_stats(&mut []), None);
+    assert_eq!(s.mean_h, 2.5);
+    assert_eq!(time_stats(&mut [], Sum::default()), None);
 }
