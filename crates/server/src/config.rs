@@ -204,6 +204,10 @@ pub struct WriterConfig {
     pub retry_min_ms: u64,
     /// Largest retry delay, ms.
     pub retry_max_ms: u64,
+    /// Batches committed at once; 0 = by backend (SQLite 1: it has one
+    /// writer; PostgreSQL 2). Acknowledgements keep arrival order whatever
+    /// this is.
+    pub concurrency: usize,
 }
 
 impl Default for WriterConfig {
@@ -213,6 +217,18 @@ impl Default for WriterConfig {
             batch_max_wait_ms: 25,
             retry_min_ms: 100,
             retry_max_ms: 10_000,
+            concurrency: 0,
+        }
+    }
+}
+
+impl WriterConfig {
+    /// Batches in flight for this backend (at least 1).
+    pub fn concurrency_for(&self, backend: store::Backend) -> usize {
+        match (self.concurrency, backend) {
+            (0, store::Backend::Sqlite) => 1,
+            (0, store::Backend::Postgres) => 2,
+            (n, _) => n,
         }
     }
 }

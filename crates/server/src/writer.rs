@@ -1,13 +1,21 @@
 //! The writer: turns ingest deliveries into durable batches, then
 //! acknowledges them and hands them to the twin.
 //!
-//! Order per cycle: collect deliveries (up to a size or a short wait), write
-//! them in ONE transaction, and only after the commit acknowledge every
-//! message (PUBACK) and pass the data to the twin. While the store is down the
-//! writer keeps its batch and retries with capped backoff; it reads no more
+//! Per batch: collect deliveries (up to a size or a short wait), write them
+//! in ONE transaction, and only after the commit acknowledge every message
+//! (PUBACK) and pass the data to the twin. While the store is down the writer
+//! keeps its batches and retries with capped backoff; it reads no more
 //! deliveries, the bounded channel fills, the broker's inflight window fills,
 //! and the broker holds the rest: nothing is acknowledged that is not durable.
+//!
+//! Up to `concurrency` batches are in flight at once (PostgreSQL commits them
+//! on separate connections, in parallel; SQLite has one writer, so there it
+//! is 1). Whatever order the commits finish in, batches are acknowledged and
+//! applied to the twin in the order they were collected, so PUBACKs leave in
+//! the order the messages arrived (MQTT 4.6) and the twin sees the same
+//! sequence as with one writer.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,11 +24,16 @@ use domain::{Observation, SensorKind};
 use ingest::{DecodeContext, Delivery};
 use store::{Batch, Store};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WriterConfig;
 use crate::telemetry;
 use crate::twin_task::TwinInput;
+
+/// A batch being committed: its deliveries come back with the committed
+/// batch (`None`: shut down before the store took it).
+type InFlight = JoinHandle<(Vec<Delivery>, Option<Batch>)>;
 
 /// Runs until `shutdown` (after committing what it holds) or until ingest
 /// stops delivering.
@@ -34,61 +47,107 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let wait = Duration::from_millis(cfg.batch_max_wait_ms);
+    let concurrency = cfg.concurrency_for(store.backend());
+    let mut pending: Vec<Delivery> = Vec::new();
+    let mut n_obs = 0usize;
+    let mut deadline = tokio::time::Instant::now();
+    let mut inflight: VecDeque<InFlight> = VecDeque::new();
+    let mut closed = false;
     loop {
-        let first = tokio::select! {
-            d = rx.recv() => d,
-            () = shutdown.cancelled() => rx.try_recv().ok(),
-        };
-        let Some(first) = first else { break };
-        let mut deliveries = vec![first];
-        let mut n_obs = deliveries[0].decoded.observations.len();
-        let deadline = tokio::time::Instant::now() + wait;
-        while n_obs < cfg.batch_max_observations {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(d)) => {
-                    n_obs += d.decoded.observations.len();
-                    deliveries.push(d);
+        let stopping = closed || shutdown.is_cancelled();
+        if stopping {
+            // take what is already queued, nothing more
+            while n_obs < cfg.batch_max_observations {
+                let Ok(d) = rx.try_recv() else { break };
+                n_obs += d.decoded.observations.len();
+                pending.push(d);
+            }
+        }
+        let full = n_obs >= cfg.batch_max_observations;
+        let due =
+            !pending.is_empty() && (full || stopping || tokio::time::Instant::now() >= deadline);
+        if due && inflight.len() < concurrency {
+            telemetry::writer_backlog(rx.len());
+            let deliveries = std::mem::take(&mut pending);
+            n_obs = 0;
+            let (store, cfg, shutdown) = (store.clone(), cfg.clone(), shutdown.clone());
+            inflight.push_back(tokio::spawn(async move {
+                let batch = commit(&deliveries, &store, &cfg, &shutdown).await;
+                (deliveries, batch)
+            }));
+            continue;
+        }
+        if stopping && pending.is_empty() && inflight.is_empty() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            done = async { inflight.front_mut().expect("checked non-empty").await }, if !inflight.is_empty() => {
+                inflight.pop_front();
+                let Ok((deliveries, Some(batch))) = done else {
+                    // shut down while the store was unavailable (or the
+                    // commit task failed): nothing more is acknowledged, the
+                    // broker redelivers after restart
+                    break;
+                };
+                if !finish(deliveries, batch, &ctx, to_twin.as_ref(), &readiness).await {
+                    break;
                 }
-                Ok(None) | Err(_) => break,
             }
-        }
-        telemetry::writer_backlog(rx.len());
-        let Some(batch) = commit(&deliveries, &store, &cfg, &shutdown).await else {
-            // shut down while the store was unavailable: nothing acknowledged,
-            // the broker redelivers after restart
-            break;
-        };
-        readiness
-            .last_commit_ms
-            .store(crate::clock::now().0, std::sync::atomic::Ordering::Relaxed);
-        count_by_kind(&batch.observations, &ctx.load());
-        for d in deliveries {
-            if let Err(e) = d.ack.ack_now() {
-                tracing::warn!(error = %e, topic = %d.topic, "Acknowledgement not sent; the broker will redeliver.");
-            }
-        }
-        if !batch.provisioned_sensors.is_empty() {
-            let mut next = DecodeContext::clone(&ctx.load());
-            for s in &batch.provisioned_sensors {
-                next.registry.upsert_sensor(s.clone());
-            }
-            ctx.store(Arc::new(next));
-        }
-        if let Some(tx) = &to_twin {
-            let input = TwinInput {
-                observations: batch.observations,
-                events: batch.events,
-                status: batch.status,
-                provisioned: batch.provisioned_sensors,
-            };
-            if tx.send(input).await.is_err() {
-                break;
-            }
-        }
-        if shutdown.is_cancelled() && rx.is_empty() {
-            break;
+            d = rx.recv(), if !closed && !full => match d {
+                Some(d) => {
+                    if pending.is_empty() {
+                        deadline = tokio::time::Instant::now() + wait;
+                    }
+                    n_obs += d.decoded.observations.len();
+                    pending.push(d);
+                }
+                None => closed = true,
+            },
+            () = tokio::time::sleep_until(deadline), if !pending.is_empty() && !due => {}
+            () = shutdown.cancelled(), if !shutdown.is_cancelled() => {}
         }
     }
+}
+
+/// After a commit: acknowledge, update the decode context with sensors
+/// provisioned on the fly, hand the batch to the twin. `false` when the twin
+/// is gone.
+async fn finish(
+    deliveries: Vec<Delivery>,
+    batch: Batch,
+    ctx: &Arc<ArcSwap<DecodeContext>>,
+    to_twin: Option<&mpsc::Sender<TwinInput>>,
+    readiness: &api::Readiness,
+) -> bool {
+    readiness
+        .last_commit_ms
+        .store(crate::clock::now().0, std::sync::atomic::Ordering::Relaxed);
+    count_by_kind(&batch.observations, &ctx.load());
+    for d in deliveries {
+        if let Err(e) = d.ack.ack_now() {
+            tracing::warn!(error = %e, topic = %d.topic, "Acknowledgement not sent; the broker will redeliver.");
+        }
+    }
+    if !batch.provisioned_sensors.is_empty() {
+        let mut next = DecodeContext::clone(&ctx.load());
+        for s in &batch.provisioned_sensors {
+            next.registry.upsert_sensor(s.clone());
+        }
+        ctx.store(Arc::new(next));
+    }
+    if let Some(tx) = to_twin {
+        let input = TwinInput {
+            observations: batch.observations,
+            events: batch.events,
+            status: batch.status,
+            provisioned: batch.provisioned_sensors,
+        };
+        if tx.send(input).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Builds the batch and commits it, retrying retryable failures until it
