@@ -57,6 +57,8 @@ impl Simulation {
         if start && self.closed[l] > 0 {
             self.reroute_around_closures(t);
         }
+        // storage, rates and closures changed: every sleeping queue looks again
+        self.wake_all();
     }
 
     /// Re-routes every vehicle whose remaining path uses a closed link.
@@ -105,6 +107,7 @@ impl Simulation {
                         State::OnLink => {
                             self.remove_from_queue(vi32, v.mv);
                             self.occ[cur.0 as usize] -= 1;
+                            self.freed(cur.0 as usize);
                         }
                         State::Waiting => {
                             let q = &mut self.waiting[cur.0 as usize];
@@ -125,7 +128,7 @@ impl Simulation {
         if mv == SINK {
             self.sink[l].remove(vi);
         } else {
-            self.mq[mv as usize].remove(vi);
+            self.mq_remove(mv as usize, vi);
         }
     }
 }

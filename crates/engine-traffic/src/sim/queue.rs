@@ -1,9 +1,12 @@
 //! The model's hot data structures: FIFO queues that keep their vehicles'
 //! ready times inline (so polling a queue never touches the vehicle table),
-//! and the ordered sets of queues that may hold vehicles (so a step visits
-//! only those, in index order, instead of every movement and link).
+//! the ordered sets of queues to visit in a step (so a step visits only
+//! those, in index order, instead of every movement and link), and the
+//! calendar of timed wake-ups (so a queue that cannot change for a while is
+//! not visited until it can).
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// A vehicle in a queue with the time it may leave (a copy of the vehicle's
 /// `ready_s`, which does not change while it is queued).
@@ -67,11 +70,9 @@ impl Fifo {
         Some(s)
     }
 
-    /// Takes vehicle `vi` out wherever it is; whether it was there.
-    pub fn remove(&mut self, vi: u32) -> bool {
-        let Some(k) = self.slots.iter().position(|s| s.vi == vi) else {
-            return false;
-        };
+    /// Takes vehicle `vi` out wherever it is; its position, if it was there.
+    pub fn remove(&mut self, vi: u32) -> Option<usize> {
+        let k = self.slots.iter().position(|s| s.vi == vi)?;
         self.slots.remove(k);
         self.head_ready_s = self.ready_at(0);
         let n = self.nready as usize;
@@ -80,7 +81,7 @@ impl Fifo {
         } else if k == n {
             self.pending_ready_s = self.ready_at(n);
         }
-        true
+        Some(k)
     }
 
     /// Extends the ready prefix over every vehicle ready by `t` (in order,
@@ -105,6 +106,17 @@ impl Fifo {
     /// The front vehicle's ready time (infinite when empty).
     pub fn head_ready_s(&self) -> f64 {
         self.head_ready_s
+    }
+
+    /// Length of the ready prefix as last extended by [`Fifo::count_ready`].
+    pub fn nready(&self) -> u32 {
+        self.nready
+    }
+
+    /// Ready time of the first vehicle after the ready prefix (infinite when
+    /// none): the prefix can grow only once a step reaches it.
+    pub fn pending_ready_s(&self) -> f64 {
+        self.pending_ready_s
     }
 
     /// Number of vehicles.
@@ -159,6 +171,45 @@ impl IndexSet {
             }
             w += 1;
             bits = *self.words.get(w)?;
+        }
+    }
+}
+
+/// The first whole-second step at or after time `t_s` (`u32::MAX`: never).
+pub(super) fn step_at(t_s: f64) -> u32 {
+    if t_s.is_nan() || t_s >= f64::from(u32::MAX) {
+        return u32::MAX;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = t_s.max(0.0).ceil() as u32;
+    s
+}
+
+/// Timed wake-ups of queues at whole-second steps: a min-heap of
+/// `(step, index)`. An entry that is no longer needed is left in place: waking
+/// a queue early or twice only costs a visit, which never changes the result.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Calendar {
+    heap: BinaryHeap<Reverse<(u32, u32)>>,
+}
+
+impl Calendar {
+    /// Wakes `i` at step `step` (never when `step` is `u32::MAX`).
+    pub fn at(&mut self, step: u32, i: usize) {
+        if step != u32::MAX {
+            let i = u32::try_from(i).expect("index fits u32");
+            self.heap.push(Reverse((step, i)));
+        }
+    }
+
+    /// The next index due at or before step `step`, taken out.
+    pub fn pop_due(&mut self, step: u32) -> Option<usize> {
+        match self.heap.peek() {
+            Some(&Reverse((s, i))) if s <= step => {
+                self.heap.pop();
+                Some(i as usize)
+            }
+            _ => None,
         }
     }
 }
