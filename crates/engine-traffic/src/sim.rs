@@ -178,7 +178,9 @@ pub struct Simulation {
     sink: Vec<Fifo>,
     /// Links whose sink may hold vehicles (every non-empty sink is in it).
     sink_active: IndexSet,
-    waiting: Vec<VecDeque<u32>>,
+    /// Per link: vehicles waiting to enter it, with the movement queue each
+    /// joins there.
+    waiting: Vec<VecDeque<(u32, u32)>>,
     /// Links with vehicles waiting to enter that may enter now (and some
     /// just emptied).
     waiting_links: IndexSet,
@@ -529,10 +531,13 @@ impl Simulation {
         v.ready_s = t + cross_s + ff;
         v.mv = mv;
         v.state = State::OnLink;
-        let slot = Slot {
-            ready_s: v.ready_s,
-            vi,
+        let ready_s = v.ready_s;
+        let then = if mv == SINK {
+            SINK
+        } else {
+            self.target(&self.veh[vi as usize], self.veh[vi as usize].pos + 1)
         };
+        let slot = Slot { ready_s, vi, then };
         self.occ[l] += 1;
         self.entry_credit[l] -= 1.0;
         let b = self.bin(t);

@@ -96,8 +96,20 @@ impl Simulation {
                             let slot = Slot {
                                 ready_s: self.veh[vi].ready_s,
                                 vi: vi32,
+                                then: self.target(&self.veh[vi], from + 1),
                             };
                             self.enqueue(cur.0 as usize, new_mv, slot);
+                        } else if new_mv != SINK {
+                            let then = self.target(&self.veh[vi], from + 1);
+                            self.mq[new_mv as usize].set_then(vi32, then);
+                        }
+                    } else if self.veh[vi].state == State::Waiting {
+                        let mv = self.target(&self.veh[vi], 0);
+                        if let Some(w) = self.waiting[cur.0 as usize]
+                            .iter_mut()
+                            .find(|w| w.0 == vi32)
+                        {
+                            w.1 = mv;
                         }
                     }
                 }
@@ -111,7 +123,7 @@ impl Simulation {
                         }
                         State::Waiting => {
                             let q = &mut self.waiting[cur.0 as usize];
-                            if let Some(k) = q.iter().position(|&x| x == vi32) {
+                            if let Some(k) = q.iter().position(|&(x, _)| x == vi32) {
                                 q.remove(k);
                             }
                         }

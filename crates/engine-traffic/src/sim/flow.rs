@@ -88,12 +88,11 @@ impl Simulation {
         self.mv_credit[m] = self.mv_credit[m].min(cap) + self.mv_rate[m];
         let mut waits_for = None;
         while self.mv_credit[m] >= 1.0 - 1e-9 && self.mq[m].head_ready_s() <= t {
-            let Some(Slot { vi, .. }) = self.mq[m].front() else {
+            let Some(Slot { vi, then, .. }) = self.mq[m].front() else {
                 break;
             };
-            let v = &self.veh[vi as usize];
-            let next = self.paths[(v.start + v.pos + 1) as usize].0 as usize;
-            let next_mv = self.target(v, v.pos + 1);
+            let next = self.net.movements[m].to.0 as usize;
+            let next_mv = then;
             let room = self.room(next, next_mv);
             if room != Room::Yes {
                 if self.mv_blocked[m].is_nan() {
@@ -244,7 +243,8 @@ impl Simulation {
             }
             self.veh[i].state = State::Waiting;
             let o = self.paths[self.veh[i].start as usize].0;
-            self.waiting[o as usize].push_back(vi);
+            let mv = self.target(&self.veh[i], 0);
+            self.waiting[o as usize].push_back((vi, mv));
             self.waiting_links.insert(o as usize);
         }
     }
@@ -256,8 +256,7 @@ impl Simulation {
         let mut next = self.waiting_links.next_from(0);
         while let Some(l) = next {
             let mut full = false;
-            while let Some(&vi) = self.waiting[l].front() {
-                let mv = self.target(&self.veh[vi as usize], 0);
+            while let Some(&(vi, mv)) = self.waiting[l].front() {
                 match self.room(l, mv) {
                     Room::Yes => {}
                     Room::NextSecond => break,

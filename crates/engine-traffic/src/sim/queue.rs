@@ -9,11 +9,15 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 /// A vehicle in a queue with the time it may leave (a copy of the vehicle's
-/// `ready_s`, which does not change while it is queued).
+/// `ready_s`, which does not change while it is queued) and, in a movement's
+/// queue, the queue it joins on the next link (the movement after that one,
+/// or the sink): what checking the head for room needs, without touching the
+/// vehicle or its path.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Slot {
     pub ready_s: f64,
     pub vi: u32,
+    pub then: u32,
 }
 
 /// A FIFO of vehicles on one link: a movement's lane-group queue or a link's
@@ -82,6 +86,13 @@ impl Fifo {
             self.pending_ready_s = self.ready_at(n);
         }
         Some(k)
+    }
+
+    /// Sets the `then` of vehicle `vi`'s slot (its path changed).
+    pub fn set_then(&mut self, vi: u32, then: u32) {
+        if let Some(s) = self.slots.iter_mut().find(|s| s.vi == vi) {
+            s.then = then;
+        }
     }
 
     /// Extends the ready prefix over every vehicle ready by `t` (in order,
