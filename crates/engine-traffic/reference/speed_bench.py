@@ -9,9 +9,9 @@ writes no output. The engine is either `citybrain traffic run` (release
 build; writes its report without per-vehicle records, `--no-vehicles`) or the
 engine's `sumo_run` example (`--engine-example`; writes nothing, prints its
 KPIs), which needs only the engine crate to build. Also records both tools'
-vehicle-km (SUMO's from `--statistic-output`, in a separate run that is not
-timed) and the load average before each case, so cost can be plotted against
-vehicle-km.
+vehicle-km (SUMO writes its `--statistic-output` and one whole-run
+`--edgedata-output` interval for that, a few kB) and the load average before
+and after each case, so cost can be plotted against vehicle-km.
 
 Usage (from the workspace root; machine: 2 cores):
 
@@ -62,13 +62,10 @@ def example_kpis(out):
     return {"loaded_vehicles": int(loaded.group(1)), "vkt_km": float(vkt.group(1))}
 
 
-def sumo_kpis(cmd, work):
+def sumo_kpis(stats, edges):
     """SUMO meso's vehicle-km over the run (every vehicle, finished or not: the sum
-    over edges of sampled seconds x mean speed, from `--edgedata-output`) and its
-    vehicle counts (`--statistic-output`), from one extra run that is not timed."""
-    stats, edges = work / "sumo_stats.xml", work / "sumo_edges.xml"
-    subprocess.run(cmd + ["--statistic-output", str(stats), "--edgedata-output", str(edges)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    over edges of sampled seconds x mean speed, from `--edgedata-output`, one
+    interval for the whole run) and its vehicle counts (`--statistic-output`)."""
     vkt_m = 0.0
     for e in ET.parse(edges).getroot().iter("edge"):
         if e.get("sampledSeconds") and e.get("speed"):
@@ -82,6 +79,8 @@ def main():
     eng = ap.add_mutually_exclusive_group(required=True)
     eng.add_argument("--citybrain", help="the citybrain binary (release)")
     eng.add_argument("--engine-example", help="the engine's sumo_run example binary (release)")
+    ap.add_argument("--baseline-example",
+                    help="a sumo_run binary of an earlier commit, run in the same rotation (before/after)")
     ap.add_argument("--city", type=Path, help="folder written by synthetic_city.py")
     ap.add_argument("--congested-city", type=Path,
                     help="folder written by synthetic_city.py --lanes 1 (cases congested_25/50/100)")
@@ -112,23 +111,28 @@ def main():
         report = work / f"{name}.json"
         sumo_cmd = [tool("sumo"), "-n", str(n), "-r", str(r), "-b", "0", "-e", "3600",
                     "--mesosim", "--meso-junction-control", "--no-step-log", "--no-warnings",
-                    "--duration-log.disable", "--seed", "1"]
+                    "--duration-log.disable", "--seed", "1",
+                    "--statistic-output", str(work / "sumo_stats.xml"),
+                    "--edgedata-output", str(work / "sumo_edges.xml")]
         if a.citybrain:
             ours_cmd = [a.citybrain, "traffic", "run", "--net", str(n), "--routes", str(r),
                         "--out", str(report), "--no-vehicles", "--seed", "1", "--horizon-s", "3600"]
         else:
             ours_cmd = [a.engine_example, str(n), str(r), "--seed", "1", "--horizon-s", "3600"]
         load_before = os.getloadavg()
-        sumo_t, ours_t = [], []
+        base_cmd = [a.baseline_example] + ours_cmd[1:] if a.baseline_example and a.engine_example else None
+        sumo_t, ours_t, base_t = [], [], []
         for _ in range(a.runs):
             sumo_t.append(timed(sumo_cmd))
             ours_t.append(timed(ours_cmd))
+            if base_cmd:
+                base_t.append(timed(base_cmd))
         load_after = os.getloadavg()
         if a.citybrain:
             k = json.loads(report.read_text())["kpis"]
         else:
             k = example_kpis(ours_t[-1][2])
-        sk = sumo_kpis(sumo_cmd, work)
+        sk = sumo_kpis(work / "sumo_stats.xml", work / "sumo_edges.xml")
         wall = lambda ts: sorted(x[0] for x in ts)  # noqa: E731
         cpu = lambda ts: sorted(x[1] for x in ts)  # noqa: E731
         row = {
@@ -146,15 +150,29 @@ def main():
             "sumo_meso_median_cpu_s": statistics.median(cpu(sumo_t)),
             "engine_median_cpu_s": statistics.median(cpu(ours_t)),
         }
+        if base_t:
+            row["baseline_s"] = wall(base_t)
+            row["baseline_cpu_s"] = cpu(base_t)
+            row["baseline_median_s"] = statistics.median(wall(base_t))
+            row["baseline_median_cpu_s"] = statistics.median(cpu(base_t))
+            bk = example_kpis(base_t[-1][2])
+            row["baseline_same_kpis"] = bk == example_kpis(ours_t[-1][2])
         row["ratio"] = row["engine_median_s"] / row["sumo_meso_median_s"]
         row["ratio_cpu"] = row["engine_median_cpu_s"] / row["sumo_meso_median_cpu_s"]
         row["engine_us_per_vkm"] = row["engine_median_s"] / k["vkt_km"] * 1e6
         row["sumo_meso_us_per_vkm"] = row["sumo_meso_median_s"] / max(sk["vkt_km"], 1e-9) * 1e6
         results.append(row)
+        write(a, results)
         print(f"{name}: SUMO meso {row['sumo_meso_median_s']:.3f} s ({row['sumo_meso_median_cpu_s']:.2f} s cpu, "
               f"{sk['vkt_km']:.0f} veh-km), engine {row['engine_median_s']:.3f} s "
               f"({row['engine_median_cpu_s']:.2f} s cpu, {k['vkt_km']:.0f} veh-km), ratio {row['ratio']:.3f}, "
-              f"{k['loaded_vehicles']} vehicles, load {load_before[0]:.1f} -> {load_after[0]:.1f}", flush=True)
+              f"{k['loaded_vehicles']} vehicles, load {load_before[0]:.1f} -> {load_after[0]:.1f}"
+              + (f", baseline {row['baseline_median_s']:.3f} s ({row['baseline_median_cpu_s']:.2f} s cpu)"
+                 if base_t else ""), flush=True)
+
+
+def write(a, results):
+    """Writes the results so far (after each case, so a long run keeps what it measured)."""
     out = {"sumo_version": sumo_version(), "runs": a.runs, "cpus": os.cpu_count(),
            "engine": "citybrain traffic run" if a.citybrain else "examples/sumo_run", "results": results}
     (a.out or HERE / "speed_bench.json").write_text(json.dumps(out, indent=1) + "\n")
