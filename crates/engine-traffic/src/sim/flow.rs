@@ -28,6 +28,7 @@ impl Simulation {
                         self.green_start[m.0 as usize] = f64::INFINITY;
                     }
                     if g_new != g_old && !self.mq[m.0 as usize].is_empty() {
+                        // red queues sleep: wake it to reset or start its credit
                         self.mv_awake.insert(m.0 as usize);
                     }
                 }
@@ -77,7 +78,7 @@ impl Simulation {
         if t < self.green_start[m] + self.mv_lost[m] {
             self.mv_credit[m] = 0.0;
             self.mv_blocked[m] = f64::NAN;
-            if self.green_start[m] == f64::INFINITY {
+            if self.green_start[m] == f64::INFINITY && self.may_sleep() {
                 // red: the switch to green wakes it
                 self.mv_awake.remove(m);
             }
@@ -120,7 +121,7 @@ impl Simulation {
             self.enter(vi, t, cross_s, next_mv);
         }
         let head_ready_s = self.mq[m].head_ready_s();
-        if self.mq[m].is_empty() {
+        if self.mq[m].is_empty() || !self.may_sleep() {
             // stays awake: the next visit resets its credit, as on any empty visit
         } else if head_ready_s > t {
             self.mv_awake.remove(m);
@@ -271,7 +272,7 @@ impl Simulation {
             }
             if self.waiting[l].is_empty() {
                 self.waiting_links.remove(l);
-            } else if full {
+            } else if full && self.may_sleep() {
                 self.waiting_links.remove(l);
                 self.origin_asleep[l] = true;
             }
@@ -287,6 +288,15 @@ impl Simulation {
     /// vehicle have nothing to record.
     pub(super) fn record_queues(&mut self, t: f64) {
         let b = self.bin(t);
+        #[cfg(test)]
+        if self.visit_all {
+            for m in 0..self.mq.len() {
+                if !self.mq[m].is_empty() {
+                    self.count_due.at(0, m);
+                }
+            }
+            self.queue_bin = usize::MAX;
+        }
         while let Some(m) = self.count_due.pop_due(step_index(t)) {
             let before = self.mq[m].nready();
             let after = self.mq[m].count_ready(t);
