@@ -196,31 +196,75 @@ pub(super) fn step_at(t_s: f64) -> u32 {
     s
 }
 
-/// Timed wake-ups of queues at whole-second steps: a min-heap of
-/// `(step, index)`. An entry that is no longer needed is left in place: waking
-/// a queue early or twice only costs a visit, which never changes the result.
-#[derive(Debug, Clone, Default)]
+/// Timed wake-ups of queues at whole-second steps: a ring of per-second
+/// buckets over the next [`Calendar::WINDOW`] steps (a timing wheel: O(1) to
+/// add and to take), with a min-heap for the rare wake-ups further ahead. The
+/// order within a step is unspecified: a woken queue joins an ordered set, or
+/// its count is a sum. An entry that is no longer needed is left in place:
+/// waking a queue early or twice only costs a visit, which never changes the
+/// result.
+#[derive(Debug, Clone)]
 pub(super) struct Calendar {
-    heap: BinaryHeap<Reverse<(u32, u32)>>,
+    /// `ring[s % WINDOW]` holds the entries of step `s`, for `next <= s < next + WINDOW`.
+    ring: Vec<Vec<u32>>,
+    /// The first step not yet taken out.
+    next: u32,
+    /// Entries due now (steps before `next`), being taken out.
+    due: Vec<u32>,
+    far: BinaryHeap<Reverse<(u32, u32)>>,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Self {
+            ring: vec![Vec::new(); Self::WINDOW as usize],
+            next: 0,
+            due: Vec::new(),
+            far: BinaryHeap::new(),
+        }
+    }
 }
 
 impl Calendar {
-    /// Wakes `i` at step `step` (never when `step` is `u32::MAX`).
+    /// Steps covered by the ring.
+    const WINDOW: u32 = 1024;
+
+    /// Wakes `i` at step `step` (at once if that step is past; never when
+    /// `step` is `u32::MAX`).
     pub fn at(&mut self, step: u32, i: usize) {
-        if step != u32::MAX {
-            let i = u32::try_from(i).expect("index fits u32");
-            self.heap.push(Reverse((step, i)));
+        if step == u32::MAX {
+            return;
+        }
+        let i = u32::try_from(i).expect("index fits u32");
+        if step < self.next {
+            self.due.push(i);
+        } else if step - self.next < Self::WINDOW {
+            self.ring[(step % Self::WINDOW) as usize].push(i);
+        } else {
+            self.far.push(Reverse((step, i)));
         }
     }
 
     /// The next index due at or before step `step`, taken out.
     pub fn pop_due(&mut self, step: u32) -> Option<usize> {
-        match self.heap.peek() {
-            Some(&Reverse((s, i))) if s <= step => {
-                self.heap.pop();
-                Some(i as usize)
+        loop {
+            if let Some(i) = self.due.pop() {
+                return Some(i as usize);
             }
-            _ => None,
+            if self.next > step {
+                return None;
+            }
+            let s = self.next;
+            let bucket = &mut self.ring[(s % Self::WINDOW) as usize];
+            std::mem::swap(bucket, &mut self.due);
+            while let Some(&Reverse((fs, i))) = self.far.peek() {
+                if fs > s {
+                    break;
+                }
+                self.far.pop();
+                self.due.push(i);
+            }
+            self.next = s + 1;
         }
     }
 }
