@@ -11,7 +11,11 @@ that SUMO meso and the engine run the same input.
   `duarouter` (free-flow shortest paths) into explicit routes; plus thinned
   copies (every 4th and every 2nd vehicle) for the cost-versus-vehicle-km line.
 
-Usage: /tmp/sumo-venv/bin/python synthetic_city.py OUT_DIR [--n 40] [--vehicles 300000]
+With `--lanes 1` the same grid has half the capacity, and the same demand
+congests it (vehicles wait to enter, queues spill back): the congested case of
+the cost-versus-vehicle-km line.
+
+Usage: /tmp/sumo-venv/bin/python synthetic_city.py OUT_DIR [--n 40] [--vehicles 300000] [--lanes 2]
 """
 
 import argparse
@@ -34,11 +38,12 @@ def main():
     ap.add_argument("--vehicles", type=int, default=300_000)
     ap.add_argument("--radius", type=int, default=8)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--lanes", type=int, default=2, help="lanes per direction (1: a congested city)")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     net = a.out / "city.net.xml"
     subprocess.run([tool("netgenerate"), "--grid", "--grid.number", str(a.n), "--grid.length", "200",
-                    "--grid.attach-length", "200", "-L", "2", "-S", "13.89", "-j", "traffic_light",
+                    "--grid.attach-length", "200", "-L", str(a.lanes), "-S", "13.89", "-j", "traffic_light",
                     "--no-turnarounds", "true", "--no-warnings", "--seed", str(a.seed), "-o", str(net)], check=True)
     root = ET.parse(net).getroot()
     edges = [e for e in root.iter("edge") if e.get("function") != "internal"]

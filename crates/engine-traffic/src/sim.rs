@@ -3,12 +3,21 @@
 //! teleporting gridlock safety. Time-stepped at one second, driven by the
 //! `scenario` scheduler.
 //!
-//! Cost model: a step visits only the queues that hold vehicles (ordered
-//! index sets, [`queue::IndexSet`]) and polls them through ready times kept
-//! in the queues themselves ([`queue::Fifo`]), so its work grows with the
-//! vehicles in the network, not with the size of the network or of the
-//! demand file. What a step does per link or per signal (entry capacity,
-//! signal switching) is a few arithmetic operations on dense arrays.
+//! Cost model: work follows vehicle movements, not queued vehicles. A step
+//! visits only the queues that can change in it (ordered index sets,
+//! [`queue::IndexSet`]) and polls them through ready times kept in the queues
+//! themselves ([`queue::Fifo`]). A queue that cannot discharge sleeps until
+//! it can: on red until its signal switches, with a travelling head until
+//! that head's ready time, with a head waiting for room on a full link until
+//! a vehicle leaves that link (or its teleport falls due); an origin whose
+//! waiting vehicles find their first link full sleeps likewise
+//! ([`queue::Calendar`] holds the timed wake-ups). A sleeping queue's
+//! saturation credit is brought up to date when it wakes, by the same
+//! per-second recurrence the visits would have applied, so results are
+//! those of visiting every queue every second. Stop-line queues are counted
+//! when a ready prefix can grow, not every second. What a step does per link
+//! or per signal (entry capacity, signal switching) is a few arithmetic
+//! operations on dense arrays: the fixed part of the cost.
 //!
 //! Files: `flow.rs` (one step: signals, discharge, arrivals, teleports,
 //! departures, insertion, queue census), `edit.rs` (timed edits and
@@ -31,7 +40,7 @@ use crate::emission::co2_g_per_km;
 use crate::network::{LinkIdx, Network};
 use crate::params::Params;
 use crate::report::Report;
-use queue::{Fifo, IndexSet, Slot};
+use queue::{Calendar, Fifo, IndexSet, Slot, step_at};
 use route::Router;
 
 /// No movement: the vehicle ends its trip on this link.
@@ -141,9 +150,19 @@ pub struct Simulation {
     router: Router,
     // per movement
     mq: Vec<Fifo>,
-    /// Movements whose queue may hold vehicles: every non-empty queue is in
-    /// it; an empty one leaves when a step finds it empty.
-    mv_active: IndexSet,
+    /// Movements to visit in the next discharge pass: every non-empty queue
+    /// that is not asleep; an empty one leaves when a visit finds it empty.
+    mv_awake: IndexSet,
+    /// Step of each movement's last visit, and whether its credit accrued in
+    /// it (green, past the lost time): then the steps it slept through accrue
+    /// too, replayed at its next visit.
+    mv_seen: Vec<u32>,
+    mv_accrues: Vec<bool>,
+    /// Timed wake-ups of sleeping movements (head ready, teleport due).
+    mv_wake: Calendar,
+    /// Per link: movements asleep until a vehicle leaves the link (their
+    /// ready head waits for room on it).
+    room_waiters: Vec<Vec<u32>>,
     /// Upstream link of each movement.
     mv_link: Vec<u32>,
     mv_credit: Vec<f64>,
@@ -159,9 +178,27 @@ pub struct Simulation {
     sink: Vec<Fifo>,
     /// Links whose sink may hold vehicles (every non-empty sink is in it).
     sink_active: IndexSet,
-    waiting: Vec<VecDeque<u32>>,
-    /// Links with vehicles waiting to enter (and some just emptied).
+    /// Per link: vehicles waiting to enter it, with the movement queue each
+    /// joins there.
+    waiting: Vec<VecDeque<(u32, u32)>>,
+    /// Links with vehicles waiting to enter that may enter now (and some
+    /// just emptied).
     waiting_links: IndexSet,
+    /// Links whose waiting vehicles are asleep until a vehicle leaves the link.
+    origin_asleep: Vec<bool>,
+    /// Per link: its stop-line queue (the sum of its movements' ready
+    /// prefixes) as of the last count.
+    link_queue: Vec<u32>,
+    /// When a movement's ready prefix can next grow.
+    count_due: Calendar,
+    /// The bin whose stop-line queues were last recorded for every link.
+    queue_bin: usize,
+    /// The last step run (`None` before the first).
+    last_step: Option<u32>,
+    /// Reference mode for tests: no queue or origin ever sleeps and every
+    /// queue is counted every step (what the wake-ups must reproduce).
+    #[cfg(test)]
+    pub(crate) visit_all: bool,
     occ: Vec<u32>,
     storage: Vec<f64>,
     entry_credit: Vec<f64>,
@@ -262,7 +299,11 @@ impl Simulation {
         let mut s = Self {
             router: Router::new(nl),
             mq: vec![Fifo::default(); nm],
-            mv_active: IndexSet::new(nm),
+            mv_awake: IndexSet::new(nm),
+            mv_seen: vec![0; nm],
+            mv_accrues: vec![false; nm],
+            mv_wake: Calendar::default(),
+            room_waiters: vec![Vec::new(); nl],
             mv_link: net.movements.iter().map(|m| m.from.0).collect(),
             mv_credit: vec![0.0; nm],
             mv_rate: vec![0.0; nm],
@@ -276,6 +317,13 @@ impl Simulation {
             sink_active: IndexSet::new(nl),
             waiting: vec![VecDeque::new(); nl],
             waiting_links: IndexSet::new(nl),
+            origin_asleep: vec![false; nl],
+            link_queue: vec![0; nl],
+            count_due: Calendar::default(),
+            queue_bin: usize::MAX,
+            last_step: None,
+            #[cfg(test)]
+            visit_all: false,
             occ: vec![0; nl],
             storage: vec![1.0; nl],
             entry_credit: vec![0.0; nl],
@@ -401,13 +449,90 @@ impl Simulation {
     }
 
     fn has_space(&self, l: usize, mv: u32) -> bool {
-        self.closed[l] == 0
-            && f64::from(self.occ[l]) + 1.0 <= self.storage[l] + 1e-9
-            && self.entry_credit[l] >= 1.0 - 1e-9
-            && (mv == SINK
-                || f64::from(u32::try_from(self.mq[mv as usize].len()).expect("queue fits u32"))
+        self.room(l, mv) == Room::Yes
+    }
+
+    /// Whether a vehicle can enter link `l` into the queue of movement `mv`
+    /// now, and if not, what can change that.
+    fn room(&self, l: usize, mv: u32) -> Room {
+        if self.closed[l] > 0
+            || f64::from(self.occ[l]) + 1.0 > self.storage[l] + 1e-9
+            || (mv != SINK
+                && f64::from(u32::try_from(self.mq[mv as usize].len()).expect("queue fits u32"))
                     + 1.0
-                    <= self.mv_storage[mv as usize] + 1e-9)
+                    > self.mv_storage[mv as usize] + 1e-9)
+        {
+            Room::WhenLeft
+        } else if self.entry_credit[l] < 1.0 - 1e-9 {
+            Room::NextSecond
+        } else {
+            Room::Yes
+        }
+    }
+
+    /// Whether queues and origins may sleep (always, except in the tests'
+    /// reference mode).
+    fn may_sleep(&self) -> bool {
+        #[cfg(test)]
+        if self.visit_all {
+            return false;
+        }
+        true
+    }
+
+    /// A vehicle left link `l` (or its storage changed): wakes the queues and
+    /// the origin waiting for room on it.
+    fn freed(&mut self, l: usize) {
+        for m in self.room_waiters[l].drain(..) {
+            self.mv_awake.insert(m as usize);
+        }
+        if self.origin_asleep[l] {
+            self.origin_asleep[l] = false;
+            self.waiting_links.insert(l);
+        }
+    }
+
+    /// Wakes every queue and origin (after an edit), first bringing the
+    /// credit of sleeping movements up to the last step with the rates in
+    /// force until now.
+    fn wake_all(&mut self) {
+        for m in 0..self.mq.len() {
+            if self.mq[m].is_empty() {
+                continue;
+            }
+            if let Some(last) = self.last_step
+                && self.mv_accrues[m]
+                && last > self.mv_seen[m]
+            {
+                self.accrue(m, last - self.mv_seen[m]);
+                self.mv_seen[m] = last;
+            }
+            self.mv_awake.insert(m);
+        }
+        for l in 0..self.waiting.len() {
+            self.room_waiters[l].clear();
+            self.origin_asleep[l] = false;
+            if !self.waiting[l].is_empty() {
+                self.waiting_links.insert(l);
+            }
+        }
+    }
+
+    /// Applies `steps` green seconds of movement `m`'s saturation credit
+    /// recurrence (carry at most one lane's worth per lane, add the rate),
+    /// stopping early at its fixed point.
+    fn accrue(&mut self, m: usize, steps: u32) {
+        let cap = f64::from(self.net.movements[m].lanes).max(1.0);
+        let rate = self.mv_rate[m];
+        let mut c = self.mv_credit[m];
+        for _ in 0..steps {
+            let next = c.min(cap) + rate;
+            if next == c {
+                break;
+            }
+            c = next;
+        }
+        self.mv_credit[m] = c;
     }
 
     /// Puts vehicle `vi` onto link `route[pos]` at time `t`, having crossed
@@ -422,10 +547,13 @@ impl Simulation {
         v.ready_s = t + cross_s + ff;
         v.mv = mv;
         v.state = State::OnLink;
-        let slot = Slot {
-            ready_s: v.ready_s,
-            vi,
+        let ready_s = v.ready_s;
+        let then = if mv == SINK {
+            SINK
+        } else {
+            self.target(&self.veh[vi as usize], self.veh[vi as usize].pos + 1)
         };
+        let slot = Slot { ready_s, vi, then };
         self.occ[l] += 1;
         self.entry_credit[l] -= 1.0;
         let b = self.bin(t);
@@ -439,8 +567,41 @@ impl Simulation {
             self.sink[l].push(slot);
             self.sink_active.insert(l);
         } else {
-            self.mq[mv as usize].push(slot);
-            self.mv_active.insert(mv as usize);
+            let m = mv as usize;
+            let q = &mut self.mq[m];
+            let was_empty = q.is_empty();
+            let prefix_ends_here = q.nready() as usize == q.len();
+            q.push(slot);
+            if prefix_ends_here {
+                self.count_due.at(step_at(slot.ready_s), m);
+            }
+            if was_empty {
+                // a new head: behind a non-empty queue nothing changes for it
+                self.mv_awake.insert(m);
+            }
+        }
+    }
+
+    /// Takes the head of movement `m`'s queue out, keeping its link's
+    /// stop-line count.
+    fn mq_pop(&mut self, m: usize) -> Option<Slot> {
+        let n0 = self.mq[m].nready();
+        let s = self.mq[m].pop()?;
+        if n0 > 0 {
+            self.link_queue[self.mv_link[m] as usize] -= 1;
+        } else {
+            self.count_due.at(step_at(self.mq[m].pending_ready_s()), m);
+        }
+        Some(s)
+    }
+
+    /// Takes vehicle `vi` out of movement `m`'s queue wherever it is.
+    fn mq_remove(&mut self, m: usize, vi: u32) {
+        let n0 = self.mq[m].nready() as usize;
+        match self.mq[m].remove(vi) {
+            Some(k) if k < n0 => self.link_queue[self.mv_link[m] as usize] -= 1,
+            Some(k) if k == n0 => self.count_due.at(step_at(self.mq[m].pending_ready_s()), m),
+            _ => {}
         }
     }
 
@@ -462,6 +623,7 @@ impl Simulation {
         self.co2_g += co2_g_per_km(dist / dt * 3.6) * dist / 1000.0;
         let a = self.p.travel_time_smoothing;
         self.tt_est[l] = (1.0 - a) * self.tt_est[l] + a * dt;
+        self.freed(l);
     }
 
     fn step(&mut self, t: f64) {
@@ -477,7 +639,26 @@ impl Simulation {
         self.depart(t);
         self.insert(t);
         self.record_queues(t);
+        self.last_step = Some(step_index(t));
     }
+}
+
+/// Whether a link has room for one more vehicle, and if not, what can change that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Room {
+    Yes,
+    /// Only the link's entry capacity is lacking: it refills every second.
+    NextSecond,
+    /// The link is full (or closed): only a vehicle leaving it, or an edit,
+    /// makes room.
+    WhenLeft,
+}
+
+/// The index of the step at `t` (steps are whole seconds).
+fn step_index(t: f64) -> u32 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = t.max(0.0) as u32;
+    s
 }
 
 fn secs(s: f64) -> SimTime {

@@ -12,6 +12,11 @@ use crate::{
 /// An `n` x `n` grid of two-way links, `len` metres long, signalised with
 /// split phasing (cycle 60 s), plus one entry/exit stub per boundary node.
 fn grid(n: usize, len: f64, lanes: u16) -> Network {
+    grid_with(n, len, lanes, true)
+}
+
+/// [`grid`], with or without its signals.
+fn grid_with(n: usize, len: f64, lanes: u16, signals: bool) -> Network {
     let mut b = NetworkBuilder::new();
     let id = |x: usize, y: usize| format!("n{x}_{y}");
     let add = |b: &mut NetworkBuilder, f: String, t: String| {
@@ -43,9 +48,11 @@ fn grid(n: usize, len: f64, lanes: u16) -> Network {
         }
     }
     b.connect_all();
-    for x in 0..n {
-        for y in 0..n {
-            b.signalise_split(&id(x, y), 60.0).expect("node exists");
+    if signals {
+        for x in 0..n {
+            for y in 0..n {
+                b.signalise_split(&id(x, y), 60.0).expect("node exists");
+            }
         }
     }
     b.build().expect("grid builds")
@@ -251,6 +258,64 @@ fn same_seed_same_report_different_seed_different_report() {
     let c = serde_json::to_string(&run(8)).expect("serialises");
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+/// The report of a run where queues and origins sleep (the engine) and of
+/// one where every queue is visited and counted every second (the reference).
+fn sleeping_and_visiting_all(
+    net: &Network,
+    demand: &Demand,
+    scenario: &Scenario,
+    params: &Params,
+    horizon_s: u32,
+) -> (crate::Report, crate::Report) {
+    let run = |visit_all| {
+        let mut sim = prepare(net, demand, scenario, params, 4, horizon_s).expect("prepares");
+        sim.visit_all = visit_all;
+        let mut sched = sim.scheduler();
+        while let Some((now, ev)) = sched.pop() {
+            sim.handle(now, ev, &mut sched);
+        }
+        sim.outcome()
+    };
+    (run(false), run(true))
+}
+
+#[test]
+fn sleeping_queues_give_the_report_of_visiting_every_queue_every_second() {
+    // gridlock on an unsignalised grid (teleports, full origins, spill-back)
+    // and queues on a signalised one, with a closure and a capacity cut
+    // starting and ending mid-run, and a short stuck time
+    let scenario = Scenario {
+        closures: vec![Closure {
+            link: "n1_1>n2_1".into(),
+            window: Window {
+                from_s: 300.5,
+                to_s: Some(900.0),
+            },
+        }],
+        ..Scenario::default()
+    };
+    let params = Params {
+        stuck_time_s: 37.5,
+        lane_group_storage: true,
+        ..Params::default()
+    };
+    for (signals, lanes) in [(false, 1), (true, 1), (true, 2)] {
+        let net = grid_with(4, 150.0, lanes, signals);
+        let d = od_demand(&net, 20_000, 1800.0, 11);
+        let (sleeping, all) = sleeping_and_visiting_all(&net, &d, &scenario, &params, 1800);
+        let k = &sleeping.kpis;
+        assert!(k.waiting_to_enter > 0, "no full origin: {k:?}");
+        if !signals {
+            assert!(k.teleports > 0, "no gridlock: {k:?}");
+        }
+        assert_eq!(
+            serde_json::to_string(&sleeping).expect("serialises"),
+            serde_json::to_string(&all).expect("serialises"),
+            "signals {signals}, lanes {lanes}"
+        );
+    }
 }
 
 proptest! {

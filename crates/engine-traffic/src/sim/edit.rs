@@ -57,6 +57,8 @@ impl Simulation {
         if start && self.closed[l] > 0 {
             self.reroute_around_closures(t);
         }
+        // storage, rates and closures changed: every sleeping queue looks again
+        self.wake_all();
     }
 
     /// Re-routes every vehicle whose remaining path uses a closed link.
@@ -94,8 +96,20 @@ impl Simulation {
                             let slot = Slot {
                                 ready_s: self.veh[vi].ready_s,
                                 vi: vi32,
+                                then: self.target(&self.veh[vi], from + 1),
                             };
                             self.enqueue(cur.0 as usize, new_mv, slot);
+                        } else if new_mv != SINK {
+                            let then = self.target(&self.veh[vi], from + 1);
+                            self.mq[new_mv as usize].set_then(vi32, then);
+                        }
+                    } else if self.veh[vi].state == State::Waiting {
+                        let mv = self.target(&self.veh[vi], 0);
+                        if let Some(w) = self.waiting[cur.0 as usize]
+                            .iter_mut()
+                            .find(|w| w.0 == vi32)
+                        {
+                            w.1 = mv;
                         }
                     }
                 }
@@ -105,10 +119,11 @@ impl Simulation {
                         State::OnLink => {
                             self.remove_from_queue(vi32, v.mv);
                             self.occ[cur.0 as usize] -= 1;
+                            self.freed(cur.0 as usize);
                         }
                         State::Waiting => {
                             let q = &mut self.waiting[cur.0 as usize];
-                            if let Some(k) = q.iter().position(|&x| x == vi32) {
+                            if let Some(k) = q.iter().position(|&(x, _)| x == vi32) {
                                 q.remove(k);
                             }
                         }
@@ -125,7 +140,7 @@ impl Simulation {
         if mv == SINK {
             self.sink[l].remove(vi);
         } else {
-            self.mq[mv as usize].remove(vi);
+            self.mq_remove(mv as usize, vi);
         }
     }
 }

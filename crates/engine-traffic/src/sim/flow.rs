@@ -1,9 +1,16 @@
 //! One step of the model, in order: signals switch, queues discharge on
 //! green, vehicles at the end of their route arrive, teleports advance, trips
 //! depart, waiting vehicles enter, and queues are counted for the report.
+//!
+//! Which queues a step visits: a movement's visit is skipped only while it
+//! could do nothing but accrue credit. It sleeps on red (a signal switch
+//! wakes it), while its head is still travelling (until the head's ready
+//! step), and while its ready head waits for room on a full or closed link
+//! (until a vehicle leaves that link, an edit, or its teleport falls due).
+//! Waking early is always harmless: a visit never changes the result.
 
-use super::queue::Slot;
-use super::{SINK, Simulation, State};
+use super::queue::{Slot, step_at};
+use super::{Room, SINK, Simulation, State, step_index};
 
 impl Simulation {
     pub(super) fn switch_signals(&mut self, t: f64) {
@@ -20,6 +27,10 @@ impl Simulation {
                     } else if !g_new {
                         self.green_start[m.0 as usize] = f64::INFINITY;
                     }
+                    if g_new != g_old && !self.mq[m.0 as usize].is_empty() {
+                        // red queues sleep: wake it to reset or start its credit
+                        self.mv_awake.insert(m.0 as usize);
+                    }
                 }
                 self.sig_phase[si] = new;
                 self.sig_next[si] = at + plan.phases[new].duration_s;
@@ -30,12 +41,17 @@ impl Simulation {
         }
     }
 
-    /// Discharges every queue that holds vehicles, in movement order.
+    /// Discharges every queue that holds vehicles and is awake, in movement
+    /// order.
     pub(super) fn discharge(&mut self, t: f64) {
-        let mut next = self.mv_active.next_from(0);
+        let ts = step_index(t);
+        while let Some(m) = self.mv_wake.pop_due(ts) {
+            self.mv_awake.insert(m);
+        }
+        let mut next = self.mv_awake.next_from(0);
         while let Some(m) = next {
-            self.discharge_movement(m, t);
-            next = self.mv_active.next_from(m + 1);
+            self.discharge_movement(m, t, ts);
+            next = self.mv_awake.next_from(m + 1);
         }
     }
 
@@ -43,38 +59,58 @@ impl Simulation {
     /// lost time) and within its saturation credit, ready heads move on to
     /// their next link while it has room; a head blocked for `stuck_time_s`
     /// teleports.
-    fn discharge_movement(&mut self, m: usize, t: f64) {
+    ///
+    /// Then it sleeps if it can only accrue credit until something it waits
+    /// for happens (see the module docs).
+    fn discharge_movement(&mut self, m: usize, t: f64, ts: u32) {
+        if self.mv_accrues[m] {
+            // the steps slept through since the last visit, all green
+            let slept = ts.saturating_sub(self.mv_seen[m]).saturating_sub(1);
+            self.accrue(m, slept);
+        }
+        self.mv_seen[m] = ts;
+        self.mv_accrues[m] = false;
         if self.mq[m].is_empty() {
             self.mv_credit[m] = 0.0;
-            self.mv_active.remove(m);
+            self.mv_awake.remove(m);
             return;
         }
         if t < self.green_start[m] + self.mv_lost[m] {
             self.mv_credit[m] = 0.0;
             self.mv_blocked[m] = f64::NAN;
+            if self.green_start[m] == f64::INFINITY && self.may_sleep() {
+                // red: the switch to green wakes it
+                self.mv_awake.remove(m);
+            }
             return;
         }
+        self.mv_accrues[m] = true;
         let cap = f64::from(self.net.movements[m].lanes).max(1.0);
         self.mv_credit[m] = self.mv_credit[m].min(cap) + self.mv_rate[m];
+        let mut waits_for = None;
         while self.mv_credit[m] >= 1.0 - 1e-9 && self.mq[m].head_ready_s() <= t {
-            let Some(Slot { vi, .. }) = self.mq[m].front() else {
+            let Some(Slot { vi, then, .. }) = self.mq[m].front() else {
                 break;
             };
-            let v = &self.veh[vi as usize];
-            let next = self.paths[(v.start + v.pos + 1) as usize].0 as usize;
-            let next_mv = self.target(v, v.pos + 1);
-            if !self.has_space(next, next_mv) {
+            let next = self.net.movements[m].to.0 as usize;
+            let next_mv = then;
+            let room = self.room(next, next_mv);
+            if room != Room::Yes {
                 if self.mv_blocked[m].is_nan() {
                     self.mv_blocked[m] = t;
                 } else if t - self.mv_blocked[m] >= self.p.stuck_time_s {
-                    self.mq[m].pop();
+                    self.mq_pop(m);
                     self.start_teleport(vi, t);
                     self.mv_blocked[m] = f64::NAN;
+                    break;
+                }
+                if room == Room::WhenLeft {
+                    waits_for = Some(next);
                 }
                 break;
             }
             self.mv_blocked[m] = f64::NAN;
-            self.mq[m].pop();
+            self.mq_pop(m);
             self.mv_credit[m] -= 1.0;
             let mv = &self.net.movements[m];
             let (cross_m, cross_v) = (mv.cross_m, mv.cross_speed_mps);
@@ -83,6 +119,19 @@ impl Simulation {
             v.pos += 1;
             let cross_s = cross_m / cross_v.min(self.net.links[next].speed_mps * v.sf);
             self.enter(vi, t, cross_s, next_mv);
+        }
+        let head_ready_s = self.mq[m].head_ready_s();
+        if self.mq[m].is_empty() || !self.may_sleep() {
+            // stays awake: the next visit resets its credit, as on any empty visit
+        } else if head_ready_s > t {
+            self.mv_awake.remove(m);
+            self.mv_wake.at(step_at(head_ready_s), m);
+        } else if let Some(l) = waits_for {
+            self.mv_awake.remove(m);
+            self.room_waiters[l].push(u32::try_from(m).expect("movement index fits u32"));
+            // a visit one step early is harmless; one late would delay the teleport
+            let due = step_at(self.mv_blocked[m] + self.p.stuck_time_s).saturating_sub(1);
+            self.mv_wake.at(due.max(ts + 1), m);
         }
     }
 
@@ -113,6 +162,8 @@ impl Simulation {
         let v = &mut self.veh[vi as usize];
         let l = v.link(&self.paths);
         self.occ[l] -= 1;
+        self.freed(l);
+        let v = &mut self.veh[vi as usize];
         let link = &self.net.links[l];
         v.ff_s += link.length_m / (link.speed_mps * v.sf);
         v.dist_m += link.length_m;
@@ -193,20 +244,27 @@ impl Simulation {
             }
             self.veh[i].state = State::Waiting;
             let o = self.paths[self.veh[i].start as usize].0;
-            self.waiting[o as usize].push_back(vi);
+            let mv = self.target(&self.veh[i], 0);
+            self.waiting[o as usize].push_back((vi, mv));
             self.waiting_links.insert(o as usize);
         }
     }
 
     /// Waiting vehicles enter their first link, in link order, while it has
-    /// room and entry capacity.
+    /// room and entry capacity. An origin whose link is full sleeps until a
+    /// vehicle leaves the link.
     pub(super) fn insert(&mut self, t: f64) {
         let mut next = self.waiting_links.next_from(0);
         while let Some(l) = next {
-            while let Some(&vi) = self.waiting[l].front() {
-                let mv = self.target(&self.veh[vi as usize], 0);
-                if !self.has_space(l, mv) {
-                    break;
+            let mut full = false;
+            while let Some(&(vi, mv)) = self.waiting[l].front() {
+                match self.room(l, mv) {
+                    Room::Yes => {}
+                    Room::NextSecond => break,
+                    Room::WhenLeft => {
+                        full = true;
+                        break;
+                    }
                 }
                 self.waiting[l].pop_front();
                 self.trips[vi as usize].entered_s = t;
@@ -214,29 +272,47 @@ impl Simulation {
             }
             if self.waiting[l].is_empty() {
                 self.waiting_links.remove(l);
+            } else if full && self.may_sleep() {
+                self.waiting_links.remove(l);
+                self.origin_asleep[l] = true;
             }
             next = self.waiting_links.next_from(l + 1);
         }
     }
 
     /// Records each link's stop-line queue (the ready prefixes of its
-    /// movements' queues) into the current bin's maximum. Links without a
-    /// queued vehicle have nothing to record.
+    /// movements' queues) into the current bin's maximum. Between two
+    /// growths of a ready prefix a link's queue only shrinks, so it is
+    /// recorded where a prefix grows (at the steps the calendar gives) and,
+    /// for every link, at the first step of each bin. Links without a queued
+    /// vehicle have nothing to record.
     pub(super) fn record_queues(&mut self, t: f64) {
         let b = self.bin(t);
-        let (mut link, mut q) = (usize::MAX, 0u32);
-        let mut next = self.mv_active.next_from(0);
-        while let Some(m) = next {
-            // movements are sorted by upstream link: a link's are consecutive
-            let l = self.mv_link[m] as usize;
-            if l != link {
-                self.record_queue(link, b, q);
-                (link, q) = (l, 0);
+        #[cfg(test)]
+        if self.visit_all {
+            for m in 0..self.mq.len() {
+                if !self.mq[m].is_empty() {
+                    self.count_due.at(0, m);
+                }
             }
-            q += self.mq[m].count_ready(t);
-            next = self.mv_active.next_from(m + 1);
+            self.queue_bin = usize::MAX;
         }
-        self.record_queue(link, b, q);
+        while let Some(m) = self.count_due.pop_due(step_index(t)) {
+            let before = self.mq[m].nready();
+            let after = self.mq[m].count_ready(t);
+            if after > before {
+                let l = self.mv_link[m] as usize;
+                self.link_queue[l] += after - before;
+                self.record_queue(l, b, self.link_queue[l]);
+                self.count_due.at(step_at(self.mq[m].pending_ready_s()), m);
+            }
+        }
+        if b != self.queue_bin {
+            self.queue_bin = b;
+            for l in 0..self.link_queue.len() {
+                self.record_queue(l, b, self.link_queue[l]);
+            }
+        }
     }
 
     fn record_queue(&mut self, l: usize, b: usize, q: u32) {
