@@ -302,3 +302,62 @@ fn the_demo_city_runs_on_all_its_feeders_at_realistic_loading() {
     let (ss_b, ss_v) = kpi(&o, "self_sufficiency");
     assert!(ss_b == 0.0 && ss_v > 0.0, "{ss_b} {ss_v}");
 }
+
+/// Wall time of one run of the demo city per horizon and variant, next to the
+/// same PV run on the synthetic feeders the runner used before (one
+/// `synthetic_feeder` per twin feeder, 4..40 household buses): see
+/// `docs/benchmarks/energy.md`.
+#[test]
+#[ignore = "measurement; run with --release --ignored --nocapture"]
+fn time_the_demo_city_runs() {
+    use engine_energy::{SyntheticSpec, synthetic_feeder};
+    let pbf = testkit::twin::helsinki_pbf().expect("the demo extract");
+    let snap = snapshot(twin::demo::helsinki(&pbf, 7).unwrap());
+    let median = |job: &Job| {
+        let mut t: Vec<f64> = (0..5)
+            .map(|_| {
+                let t0 = std::time::Instant::now();
+                std::hint::black_box(run(job, &Control::default()).unwrap());
+                t0.elapsed().as_secs_f64()
+            })
+            .collect();
+        t.sort_by(f64::total_cmp);
+        t[2]
+    };
+    let pv = json!({"pv_kwp_per_building": 5.0});
+    let all = json!({"pv_kwp_per_building": 5.0, "ev_chargers": 500, "battery_kwh": 500.0,
+                     "demand_growth": 1.1});
+    for (h, v) in [
+        (86_400, &pv),
+        (86_400, &all),
+        (604_800, &pv),
+        (604_800, &all),
+    ] {
+        let job = plan(&spec(1, h, v.clone()), &snap).unwrap();
+        let buses: usize = job.feeders.iter().map(|f| f.net.bus.len()).sum();
+        let flows = 2 * job.feeders.len() * job.steps;
+        let t = median(&job);
+        eprintln!(
+            "twin feeders, {h} s, {v}: {buses} buses, {flows} power flows, median {t:.3} s \
+             ({:.2} µs per bus and flow)",
+            t * 1e6 / (flows as f64 * buses as f64 / job.feeders.len() as f64)
+        );
+        if v == &pv {
+            let mut old = plan(&spec(1, h, v.clone()), &snap).unwrap();
+            for (i, (f, w)) in old.feeders.iter_mut().zip(&mut old.variant).enumerate() {
+                f.net = synthetic_feeder(&SyntheticSpec {
+                    substations: 1,
+                    lv_buses: f.buses.len().clamp(4, 40),
+                    seed: 1_000_003 + i as u64,
+                });
+                f.buses = f.net.load.iter().map(|l| l.bus).collect();
+                w.add_pv = f.buses.iter().map(|&bus| AddPv { bus, kwp: 5.0 }).collect();
+            }
+            let buses: usize = old.feeders.iter().map(|f| f.net.bus.len()).sum();
+            eprintln!(
+                "synthetic feeders, {h} s, {v}: {buses} buses, median {:.3} s",
+                median(&old)
+            );
+        }
+    }
+}
