@@ -105,8 +105,9 @@ fn head_point(f: &Entity) -> (f64, f64) {
     (p.x, p.y)
 }
 
-/// The design load of a building, kW.
-fn design_kw(e: &Entity) -> f64 {
+/// The design load of a building, kW: its floor area × [`DESIGN_KW_PER_M2`],
+/// at least [`MIN_DESIGN_KW`] (the value the cables are sized for).
+pub fn building_design_kw(e: &Entity) -> f64 {
     e.building()
         .map_or(0.0, |b| b.floor_area_m2 * DESIGN_KW_PER_M2)
         .max(MIN_DESIGN_KW)
@@ -172,7 +173,7 @@ fn build(f: &Entity, buildings: &[&Entity]) -> TwinFeeder {
         10.0
     };
     let head = head_point(f);
-    let design: Vec<f64> = buildings.iter().map(|b| design_kw(b)).collect();
+    let design: Vec<f64> = buildings.iter().map(|b| building_design_kw(b)).collect();
     let design_total: f64 = design.iter().sum();
     let sn_kva = if rated_kva.is_finite() && rated_kva > 0.0 {
         rated_kva

@@ -71,7 +71,7 @@ pub use error::{NetError, PfError};
 pub use ev::{ChargingStrategy, EvFleet, EvSchedule, EvSession, schedule, synthetic_sessions};
 pub use from_twin::{
     DESIGN_KW_PER_M2, DESIGN_UTILISATION, LV_KV, MIN_DESIGN_KW, MIN_LINE_M, TwinFeeder,
-    feeder_networks, is_feeder_input,
+    building_design_kw, feeder_networks, is_feeder_input,
 };
 pub use kpi::{KpiAccumulator, Kpis, Limits};
 pub use live::{

@@ -1,17 +1,44 @@
-//! Energy runs: one documented synthetic low-voltage feeder per twin feeder
-//! (`engine_energy::synthetic_feeder`: one 20/0.4 kV substation and an LV
-//! tree with one household bus per supplied building, between
-//! [`LV_BUSES`] bounds), a study (`engine_energy::run_study`) with the
-//! default load and PV shapes, and the planner's PV, EV chargers, battery and
-//! demand growth as its one variant. City KPIs add up the feeders (energies,
-//! peaks) or take the worst one (loadings, voltages).
+//! Energy runs on the twin's own feeders: the networks the operations centre
+//! watches live (`engine_energy::feeder_networks`: a 0.4 kV busbar behind
+//! the MV/LV substation at the feeder head, bus 1, and one bus per supplied
+//! building along the buildings' spanning tree, cables sized for their design
+//! load), a study (`engine_energy::run_study`) with the default load and PV
+//! shapes, and the planner's PV, EV chargers, battery and demand growth as
+//! its one variant. City KPIs add up the feeders (energies, peaks) or take
+//! the worst one (loadings, voltages); the city's self-sufficiency is the PV
+//! energy used on the feeders (yield − export) over their load.
+//!
+//! # Loads
+//! The twin networks carry no loads; every building bus gets one, named by
+//! the building id: the building's design load
+//! (`engine_energy::building_design_kw`: floor area × 30 W/m², at least
+//! 5 kW, the value the substation rating and the cables are sized for) ×
+//! [`DIVERSITY`], at cos φ [`COS_PHI`]. `run_study` multiplies each load by
+//! `engine_energy::default_load_shape`, a residential day whose evening peak
+//! is ≈ 1.0 in January (0.75 in July), so a building peaks at about 60 % of
+//! its design load (18 W/m²; ≈ 1.3 kW for a 70 m² flat, within the 1-2 kW
+//! after-diversity maximum demand per dwelling used for LV planning) and a
+//! feeder's transformer, rated at 1.3 × the design load, at about 50 % on a
+//! winter evening. The run starts on 1 January at midnight.
+//!
+//! # Variant
+//! PV (`pv_kwp_per_building`) on every building bus; EV chargers
+//! (`ev_chargers`) round robin over the buildings, one building of each
+//! feeder in turn (the first building of every feeder, then the second, ...);
+//! a community battery (`battery_kwh`) at every feeder's LV busbar; demand
+//! growth on every load. The baseline has no PV: the twin knows PV inverters'
+//! readings, not their ratings.
+//!
+//! Feeders that supply no building have no network and are skipped; the
+//! reports list them (`skipped_feeders`). A twin without any feeder that
+//! supplies a building cannot run (422).
 
 use std::collections::BTreeMap;
 
 use domain::EntityKind;
 use engine_energy::{
-    AddBattery, AddEv, AddPv, Battery, BatteryScope, Controller, Limits, Network, RunReport,
-    StudyInputs, StudySpec, SyntheticSpec, WhatIf, run_study, synthetic_feeder,
+    AddBattery, AddEv, AddPv, Battery, BatteryScope, Controller, Limits, Load, Network, RunReport,
+    StudyInputs, StudySpec, TwinFeeder, WhatIf, building_design_kw, feeder_networks, run_study,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -28,8 +55,11 @@ use crate::ApiError;
 pub(crate) const HORIZON_S: (u64, u64, u64) = (86_400, 900, 604_800);
 /// Step of the studies, s.
 pub const STEP_S: u64 = 900;
-/// LV buses of a synthetic feeder: one per building, within these bounds.
-pub const LV_BUSES: (usize, usize) = (4, 40);
+/// A building's load before the daily shape, as a share of its design load
+/// (the after-diversity peak; see the module docs).
+pub const DIVERSITY: f64 = 0.6;
+/// Power factor of the building loads.
+pub const COS_PHI: f64 = 0.95;
 /// Emission factor of the studies (see `docs/specs/emission-factors.md`).
 pub const EMISSION_FACTOR: &str = "CN-2022-national";
 
@@ -37,10 +67,10 @@ pub const EMISSION_FACTOR: &str = "CN-2022-national";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnergyVariant {
-    /// Rooftop PV added on every building (household bus), kWp (0..=100).
+    /// Rooftop PV added on every building supplied by a feeder, kWp (0..=100).
     pub pv_kwp_per_building: Option<f64>,
     /// EV chargers (7 kW, one evening session a day) spread over the
-    /// feeders' household buses, round robin (0..=10,000).
+    /// feeders' buildings, round robin (0..=10,000).
     pub ev_chargers: Option<u32>,
     /// A community battery at every feeder's LV busbar, kWh (0..=100,000);
     /// power is half the capacity per hour, peak shaving with foresight.
@@ -49,14 +79,14 @@ pub struct EnergyVariant {
     pub demand_growth: Option<f64>,
 }
 
-/// One twin feeder and its synthetic network.
+/// One twin feeder, its network with the building loads, and its buses.
 #[derive(Debug)]
 struct Feeder {
     id: String,
     net: Network,
-    /// Household (load) buses.
+    /// Building buses, in building-id order.
     buses: Vec<i64>,
-    /// LV busbar.
+    /// LV busbar (the substation's low side).
     busbar: i64,
 }
 
@@ -65,50 +95,102 @@ struct Feeder {
 pub(crate) struct Job {
     snap: TwinSnapshot,
     feeders: Vec<Feeder>,
+    /// Feeders of the twin that supply no building, in id order.
+    skipped: Vec<String>,
     steps: usize,
     seed: u64,
     variant: Vec<WhatIf>,
 }
 
+/// The twin feeder's network with one load per building (see the module docs).
+fn with_loads(t: TwinFeeder, snap: &TwinSnapshot) -> Feeder {
+    let TwinFeeder {
+        id,
+        mut net,
+        building_bus,
+        ..
+    } = t;
+    let tan_phi = (1.0 - COS_PHI * COS_PHI).sqrt() / COS_PHI;
+    for (b, &bus) in &building_bus {
+        let kw = snap
+            .entity(b)
+            .map_or(engine_energy::MIN_DESIGN_KW, building_design_kw)
+            * DIVERSITY;
+        let index = i64::try_from(net.load.len()).unwrap_or(i64::MAX);
+        net.load.push(Load {
+            index,
+            name: b.clone(),
+            bus,
+            p_mw: kw / 1000.0,
+            q_mvar: kw * tan_phi / 1000.0,
+            const_z_p_percent: 0.0,
+            const_i_p_percent: 0.0,
+            const_z_q_percent: 0.0,
+            const_i_q_percent: 0.0,
+            scaling: 1.0,
+            in_service: true,
+            profile: String::new(),
+        });
+    }
+    let buses = net.load.iter().map(|l| l.bus).collect();
+    let busbar = net.trafo.first().map_or(1, |t| t.lv_bus);
+    Feeder {
+        id,
+        net,
+        buses,
+        busbar,
+    }
+}
+
+/// Charger `k` of `n`: round robin over the feeders' buildings, one
+/// building of each feeder in turn. Returns the buses per feeder.
+fn place_chargers(feeders: &[Feeder], n: usize) -> Vec<Vec<i64>> {
+    let deepest = feeders.iter().map(|f| f.buses.len()).max().unwrap_or(0);
+    let order: Vec<(usize, i64)> = (0..deepest)
+        .flat_map(|j| {
+            feeders
+                .iter()
+                .enumerate()
+                .filter_map(move |(fi, f)| f.buses.get(j).map(|&b| (fi, b)))
+        })
+        .collect();
+    let mut out = vec![Vec::new(); feeders.len()];
+    if order.is_empty() {
+        return out;
+    }
+    for k in 0..n {
+        let (fi, b) = order[k % order.len()];
+        out[fi].push(b);
+    }
+    out
+}
+
 /// Builds the feeders and checks the variant.
 pub(crate) fn plan(spec: &RunSpec, snap: &TwinSnapshot) -> Result<Job, ApiError> {
     let v: EnergyVariant = parse_variant(&spec.variant)?;
-    let mut buildings: BTreeMap<String, usize> = BTreeMap::new();
-    for e in snap.entities_of(EntityKind::Building) {
-        if let twin::EntityAttrs::Building(b) = &e.attrs
-            && let Some(f) = &b.feeder
-        {
-            *buildings.entry(f.to_string()).or_insert(0) += 1;
-        }
-    }
-    let feeders: Vec<Feeder> = snap
+    let twin_feeders = feeder_networks(
+        snap.entities_of(EntityKind::Feeder)
+            .chain(snap.entities_of(EntityKind::Building)),
+    );
+    let mut skipped: Vec<String> = snap
         .entities_of(EntityKind::Feeder)
-        .enumerate()
-        .map(|(i, e)| {
-            let n = buildings
-                .get(e.id.as_str())
-                .copied()
-                .unwrap_or(0)
-                .clamp(LV_BUSES.0, LV_BUSES.1);
-            let net = synthetic_feeder(&SyntheticSpec {
-                substations: 1,
-                lv_buses: n,
-                seed: spec.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
-            });
-            let buses = net.load.iter().map(|l| l.bus).collect();
-            let busbar = net.trafo.first().map_or(0, |t| t.lv_bus);
-            Feeder {
-                id: e.id.to_string(),
-                net,
-                buses,
-                busbar,
-            }
-        })
+        .map(|e| e.id.to_string())
+        .filter(|id| !twin_feeders.iter().any(|t| &t.id == id))
+        .collect();
+    skipped.sort();
+    let feeders: Vec<Feeder> = twin_feeders
+        .into_iter()
+        .map(|t| with_loads(t, snap))
         .collect();
     if feeders.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "engine: the twin has no feeder to simulate".into(),
-        ));
+        return Err(ApiError::Unprocessable(if skipped.is_empty() {
+            "engine: the twin has no feeder to simulate".into()
+        } else {
+            format!(
+                "engine: none of the twin's {} feeders supplies a building",
+                skipped.len()
+            )
+        }));
     }
     let pv = v
         .pv_kwp_per_building
@@ -129,12 +211,7 @@ pub(crate) fn plan(spec: &RunSpec, snap: &TwinSnapshot) -> Result<Job, ApiError>
         .demand_growth
         .map(|x| in_range("variant.demand_growth", x, 0.1, 5.0))
         .transpose()?;
-    let mut chargers: Vec<Vec<i64>> = vec![Vec::new(); feeders.len()];
-    for k in 0..ev as usize {
-        let fi = k % feeders.len();
-        let f = &feeders[fi];
-        chargers[fi].push(f.buses[(k / feeders.len()) % f.buses.len()]);
-    }
+    let chargers = place_chargers(&feeders, ev as usize);
     let variant = feeders
         .iter()
         .zip(chargers)
@@ -178,6 +255,7 @@ pub(crate) fn plan(spec: &RunSpec, snap: &TwinSnapshot) -> Result<Job, ApiError>
     Ok(Job {
         snap: snap.clone(),
         feeders,
+        skipped,
         steps: usize::try_from(spec.horizon_s.div_ceil(STEP_S)).unwrap_or(1),
         seed: spec.seed,
         variant,
@@ -270,17 +348,19 @@ fn city(runs: &[RunReport]) -> BTreeMap<String, f64> {
     let sum = |f: &dyn Fn(&RunReport) -> f64| runs.iter().map(f).sum::<f64>();
     let max = |f: &dyn Fn(&RunReport) -> f64| runs.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
     let load = sum(&|r| r.kpis.load_kwh);
-    let import = sum(&|r| r.kpis.grid_import_kwh);
     let mut m = BTreeMap::new();
     m.insert("peak_import_kw".into(), sum(&|r| r.kpis.peak_import_kw));
-    m.insert("grid_import_kwh".into(), import);
+    m.insert("grid_import_kwh".into(), sum(&|r| r.kpis.grid_import_kwh));
     m.insert("grid_export_kwh".into(), sum(&|r| r.kpis.grid_export_kwh));
     m.insert("load_kwh".into(), load);
     m.insert("pv_yield_kwh".into(), sum(&|r| r.kpis.pv_yield_kwh));
+    // PV used on the feeders over their load: `1 - import / load` would
+    // count the cable and transformer losses as load not covered
+    let pv_used = sum(&|r| r.kpis.pv_yield_kwh - r.kpis.grid_export_kwh);
     m.insert(
         "self_sufficiency".into(),
         if load > 0.0 {
-            (1.0 - import / load).clamp(0.0, 1.0)
+            (pv_used / load).clamp(0.0, 1.0)
         } else {
             0.0
         },
@@ -384,7 +464,7 @@ pub(crate) fn run(job: &Job, ctl: &Control) -> Result<Outcome, Stop> {
             .feeders
             .iter()
             .zip(runs)
-            .map(|(f, r)| json!({"id": f.id, "run": r}))
+            .map(|(f, r)| json!({"id": f.id, "buildings": f.buses.len(), "run": r}))
             .collect();
         json!({
             "steps": job.steps,
@@ -392,6 +472,7 @@ pub(crate) fn run(job: &Job, ctl: &Control) -> Result<Outcome, Stop> {
             "emission_factor": EMISSION_FACTOR,
             "kpis": m,
             "feeders": feeders,
+            "skipped_feeders": job.skipped,
         })
     };
     Ok(Outcome {
@@ -403,3 +484,6 @@ pub(crate) fn run(job: &Job, ctl: &Control) -> Result<Outcome, Stop> {
         features,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -362,6 +362,15 @@ async fn rooftop_pv_yields_energy_on_the_feeders() {
         load["variant"].as_f64().unwrap() > load["baseline"].as_f64().unwrap(),
         "growth and chargers add load: {load}"
     );
+    // the twin's feeders, every one of them supplying buildings
+    let feeders = run["result"]["baseline"]["feeders"].as_array().unwrap();
+    assert_eq!(
+        feeders.len(),
+        a.snap().entity_count(EntityKind::Feeder),
+        "{feeders:?}"
+    );
+    assert!(feeders.iter().all(|f| f["buildings"].as_u64().unwrap() > 0));
+    assert_eq!(run["result"]["baseline"]["skipped_feeders"], json!([]));
     let m = a
         .get(&format!("/api/v1/scenarios/{id}/map"), Role::Viewer)
         .await;

@@ -98,7 +98,7 @@ fn cables_are_sized_for_the_design_load_without_violations() {
             .entities
             .iter()
             .filter(|e| f.building_bus.contains_key(e.id.as_str()))
-            .map(|e| (e.id.to_string(), design_kw(e)))
+            .map(|e| (e.id.to_string(), building_design_kw(e)))
             .collect();
         assert_eq!(load.len(), f.building_bus.len());
         assert!((load.values().sum::<f64>() - f.design_kw).abs() < 1e-6);
