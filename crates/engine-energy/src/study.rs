@@ -223,7 +223,7 @@ pub fn default_pv_shape(step: usize) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let (h, day) = ((step % 96) as f64 * 0.25 + 0.125, (step / 96) as f64);
     let s = (std::f64::consts::PI * (h - 6.0) / 12.0).sin().max(0.0);
-    let season = 1.0 - 0.25 * (2.0 * std::f64::consts::PI * (day - 172.0) / 365.0).cos();
+    let season = 1.0 + 0.25 * (2.0 * std::f64::consts::PI * (day - 172.0) / 365.0).cos();
     0.75 * s * season
 }
 
@@ -509,4 +509,39 @@ fn run_variant(
         ev_unmet_kwh: unmet,
         battery_thresholds_kw: thresholds,
     })
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::{default_load_shape, default_pv_shape};
+
+    /// Step of `hour` (0..24, quarter-hour resolution) on `day` (0 = 1 January).
+    fn step(day: usize, hour: f64) -> usize {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let q = (hour * 4.0) as usize;
+        day * 96 + q
+    }
+
+    #[test]
+    fn pv_peaks_at_noon_in_june_and_is_dark_at_night() {
+        let june = default_pv_shape(step(171, 11.9));
+        let january = default_pv_shape(step(0, 11.9));
+        assert!(june > january, "June noon {june} vs January noon {january}");
+        assert!((june - 0.75 * 1.25).abs() < 0.01, "June noon {june}");
+        assert!(
+            (january - 0.75 * 0.75).abs() < 0.02,
+            "January noon {january}"
+        );
+        assert!(default_pv_shape(step(171, 2.0)).abs() < 1e-12);
+        assert!(default_pv_shape(step(0, 22.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn load_peaks_on_winter_evenings() {
+        let jan_evening = default_load_shape(step(14, 19.0));
+        let jul_evening = default_load_shape(step(195, 19.0));
+        let jan_night = default_load_shape(step(14, 3.0));
+        assert!(jan_evening > jul_evening);
+        assert!(jan_evening > jan_night);
+    }
 }
