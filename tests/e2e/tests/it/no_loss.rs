@@ -6,7 +6,7 @@
 //! It restarts the machine's PostgreSQL, so it is `#[ignore]`d and run on its
 //! own by `.ci/run`:
 //! `E2E_NO_LOSS_OBS=200000 cargo test -p e2e --test it -- --ignored --test-threads 1 no_loss`
-//! (CI uses 30,000 observations; the full run of 200,000 is in docs/benchmarks.md).
+//! (CI uses 30,000 observations; the full run of 200,000 is in docs/benchmarks/ingest.md).
 
 use std::time::{Duration, Instant};
 

@@ -41,7 +41,7 @@
 //! a JSON file. Measure release builds: the `citybrain` binary next to this
 //! one is rebuilt in the same profile when run through `cargo run`.
 
-mod ceiling;
+mod alone;
 mod infra;
 mod mqtt;
 mod phase;
@@ -63,7 +63,7 @@ use phase::median;
 /// Which phases to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Phases {
-    /// Bare subscriber, store ceiling, then `citybrain serve`.
+    /// Bare subscriber, the store alone, then `citybrain serve`.
     All,
     /// Bare subscriber, then `citybrain serve`.
     Both,
@@ -71,7 +71,7 @@ enum Phases {
     Bare,
     /// Only `citybrain serve` (for profiling).
     Serve,
-    /// Only the store ceiling (no MQTT).
+    /// Only the store alone (no MQTT).
     Store,
 }
 
@@ -198,7 +198,7 @@ fn run(args: &Args) -> Result<(), String> {
             let v = match name {
                 "bare" => rt.block_on(phase::run(&setup, Phase::Bare, rep))?,
                 "serve" => rt.block_on(phase::run(&setup, Phase::Serve, rep))?,
-                _ => rt.block_on(ceiling::run(&setup, rep))?,
+                _ => rt.block_on(alone::run(&setup, rep))?,
             };
             eprintln!("  {}", one_line(&v));
             row.insert(name.into(), v);
@@ -403,7 +403,7 @@ fn print_table(report: &Value) -> std::io::Result<()> {
     };
     writeln!(
         out,
-        "medians: bare {} obs/s, store ceiling {} obs/s, serve {} obs/s durable, ratio serve/bare {}, \
+        "medians: bare {} obs/s, store alone {} obs/s, serve {} obs/s durable, ratio serve/bare {}, \
          serve/store {}; publish-to-durable p50 {} ms p99 {} ms; \
          publish-to-twin p50 {} ms p99 {} ms; server peak memory {} MiB (max {} MiB); server {} µs CPU/obs",
         g("bare_obs_per_s", 1.0, 0),

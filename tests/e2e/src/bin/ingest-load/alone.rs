@@ -1,14 +1,16 @@
-//! The **store** phase: the durable store's own ceiling on this machine.
+//! The **store** phase: the durable store alone, with no MQTT.
 //!
 //! The same observations the publishers send (the same gateways, messages
-//! and timestamps, decoded once up front by `ingest::decode`, outside the
-//! timing) are committed with the same store code the server's writer uses
-//! (`Store::insert_batch`, one writer, batches of the writer's default size),
-//! into a fresh store of the same kind. No MQTT, no acknowledgements, no
-//! twin. Its rate, observations committed per second of `insert_batch`, is
-//! the most any ingest path built on this store can sustain here: the
-//! physical limit to compare `citybrain serve` with, next to the broker's
-//! bare drain rate.
+//! and timestamps, decoded by `ingest::decode` outside the timing) are
+//! committed with the same store code the server's writer uses
+//! (`Store::insert_batch`, one batch at a time, batches of the writer's
+//! default size) into a fresh store of the same kind. No MQTT, no
+//! acknowledgements, no twin. Its rate is observations committed per second
+//! spent inside `insert_batch`: what one sequential writer gets from this
+//! store on this machine, the second reference next to the broker's bare
+//! drain rate. It is not a hard ceiling for `citybrain serve`, whose writer
+//! overlaps collecting the next batch with the commit (and, on PostgreSQL,
+//! commits two batches at once).
 
 use std::time::{Duration, Instant};
 
@@ -41,7 +43,7 @@ pub async fn run(setup: &Setup, rep: usize) -> Result<Value, String> {
                 .clone()
                 .ok_or("--db postgres needs DATABASE_URL")?;
             cfg.url = Some(url);
-            let s = unique("ingest_ceiling");
+            let s = unique("ingest_alone");
             cfg.schema = Some(s.clone());
             Some(s)
         }
