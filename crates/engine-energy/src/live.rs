@@ -171,20 +171,13 @@ impl LiveFeeder {
         for &b in &buses {
             if !net.load.iter().any(|l| l.bus == b) {
                 load_id += 1;
-                net.load.push(Load {
-                    index: load_id,
-                    name: format!("meter at bus {b}"),
-                    bus: b,
-                    p_mw: 0.0,
-                    q_mvar: 0.0,
-                    const_z_p_percent: 0.0,
-                    const_i_p_percent: 0.0,
-                    const_z_q_percent: 0.0,
-                    const_i_q_percent: 0.0,
-                    scaling: 1.0,
-                    in_service: true,
-                    profile: String::new(),
-                });
+                net.load.push(Load::constant_power(
+                    load_id,
+                    format!("meter at bus {b}"),
+                    b,
+                    0.0,
+                    0.0,
+                ));
             }
             if !net.sgen.iter().any(|g| g.bus == b) {
                 sgen_id += 1;

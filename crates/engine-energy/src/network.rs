@@ -186,6 +186,33 @@ pub struct Load {
     pub profile: String,
 }
 
+impl Load {
+    /// An in-service constant-power load (no voltage dependence, scaling 1,
+    /// no profile).
+    pub fn constant_power(
+        index: i64,
+        name: impl Into<String>,
+        bus: i64,
+        p_mw: f64,
+        q_mvar: f64,
+    ) -> Self {
+        Self {
+            index,
+            name: name.into(),
+            bus,
+            p_mw,
+            q_mvar,
+            const_z_p_percent: 0.0,
+            const_i_p_percent: 0.0,
+            const_z_q_percent: 0.0,
+            const_i_q_percent: 0.0,
+            scaling: 1.0,
+            in_service: true,
+            profile: String::new(),
+        }
+    }
+}
+
 /// A static generator such as a PV inverter (positive `p_mw` generates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sgen {

@@ -417,18 +417,14 @@ fn run_variant(
         buses.dedup();
         for &b in &buses {
             net.load.push(Load {
-                index: next(&mut load_id),
-                name: format!("what-if EV chargers at bus {b}"),
-                bus: b,
-                p_mw: 0.0,
-                q_mvar: 0.0,
-                const_z_p_percent: 0.0,
-                const_i_p_percent: 0.0,
-                const_z_q_percent: 0.0,
-                const_i_q_percent: 0.0,
-                scaling: 1.0,
-                in_service: true,
                 profile: "EV".into(),
+                ..Load::constant_power(
+                    next(&mut load_id),
+                    format!("what-if EV chargers at bus {b}"),
+                    b,
+                    0.0,
+                    0.0,
+                )
             });
             let mut kw = vec![0.0; steps];
             for (sess, p) in sessions.iter().zip(&sch.power_kw) {

@@ -122,20 +122,13 @@ pub fn synthetic_feeder(spec: &SyntheticSpec) -> Network {
             );
             let p_kw = 0.5 + 2.0 * rng.random::<f64>(); // after diversity
             let li = net.load.len() as i64;
-            net.load.push(Load {
-                index: li,
-                name: format!("household {li}"),
-                bus: b,
-                p_mw: p_kw / 1000.0,
-                q_mvar: p_kw / 1000.0 * 0.329,
-                const_z_p_percent: 0.0,
-                const_i_p_percent: 0.0,
-                const_z_q_percent: 0.0,
-                const_i_q_percent: 0.0,
-                scaling: 1.0,
-                in_service: true,
-                profile: String::new(),
-            });
+            net.load.push(Load::constant_power(
+                li,
+                format!("household {li}"),
+                b,
+                p_kw / 1000.0,
+                p_kw / 1000.0 * 0.329,
+            ));
             if k % 5 == 0 {
                 let gi = net.sgen.len() as i64;
                 let kwp = 4.0 + 6.0 * rng.random::<f64>();

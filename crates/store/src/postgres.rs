@@ -18,14 +18,13 @@ pub(crate) const JSON_CLOSE: &str = " AS JSONB)";
 crate::sql::common_ops!(Postgres, PgPool, PgConnection);
 
 /// Inserts one part of the batch's observations (`ON CONFLICT DO NOTHING`)
-/// as arrays (`UNNEST`: one statement text whatever the size). Without
-/// `returning` it returns no keys, only the count of new rows; with it, the
-/// keys of the rows actually inserted.
+/// as arrays (`UNNEST`: one statement text whatever the size), and returns
+/// the count of new rows and, with `returning`, their keys.
 pub(crate) async fn insert_observations_part(
     conn: &mut PgConnection,
     part: &[&Observation],
     returning: bool,
-) -> Result<Inserted<PgRow>, sqlx::Error> {
+) -> Result<(u64, Vec<PgRow>), sqlx::Error> {
     const PLAIN: &str = "INSERT INTO observations (sensor_id, metric, ts_ms, value) \
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) \
          ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING";
@@ -42,11 +41,10 @@ pub(crate) async fn insert_observations_part(
         .bind(ts)
         .bind(values);
     if returning {
-        Ok(Inserted::Keys(q.fetch_all(&mut *conn).await?))
+        let keys = q.fetch_all(&mut *conn).await?;
+        Ok((keys.len() as u64, keys))
     } else {
-        Ok(Inserted::Count(
-            q.execute(&mut *conn).await?.rows_affected(),
-        ))
+        Ok((q.execute(&mut *conn).await?.rows_affected(), Vec::new()))
     }
 }
 

@@ -85,14 +85,6 @@ macro_rules! common_ops {
             Ok(stats)
         }
 
-        /// What an observation insert returned.
-        pub(crate) enum Inserted<R> {
-            /// The number of new rows.
-            Count(u64),
-            /// The keys of the new rows.
-            Keys(Vec<R>),
-        }
-
         /// Inserts `rows` (sorted and unique by natural key) part by part and
         /// returns those that were new. Each part runs in a savepoint without
         /// `RETURNING`: when every row was new (the normal case) that is all.
@@ -111,29 +103,20 @@ macro_rules! common_ops {
                     .execute(&mut *conn)
                     .await
                     .map_err(q(OP))?;
-                let all_new = match insert_observations_part(conn, part, false)
+                let (n, _) = insert_observations_part(conn, part, false)
                     .await
-                    .map_err(q(OP))?
-                {
-                    Inserted::Count(n) => n == part.len() as u64,
-                    Inserted::Keys(_) => false,
-                };
-                if all_new {
+                    .map_err(q(OP))?;
+                if n == part.len() as u64 {
                     new.extend_from_slice(part);
                 } else {
                     sqlx::query("ROLLBACK TO SAVEPOINT obs_part")
                         .execute(&mut *conn)
                         .await
                         .map_err(q(OP))?;
-                    match insert_observations_part(conn, part, true)
+                    let (_, returned) = insert_observations_part(conn, part, true)
                         .await
-                        .map_err(q(OP))?
-                    {
-                        Inserted::Keys(returned) => pick_inserted(part, &returned, &mut new)?,
-                        Inserted::Count(_) => {
-                            return Err(Error::corrupt("observation insert", "no keys returned"));
-                        }
-                    }
+                        .map_err(q(OP))?;
+                    pick_inserted(part, &returned, &mut new)?;
                 }
                 sqlx::query("RELEASE SAVEPOINT obs_part")
                     .execute(&mut *conn)

@@ -17,14 +17,13 @@ pub(crate) const JSON_CLOSE: &str = ")";
 
 crate::sql::common_ops!(Sqlite, SqlitePool, SqliteConnection);
 
-/// Inserts one part of the batch's observations (`ON CONFLICT DO NOTHING`).
-/// Without `returning` it returns no keys, only the count of new rows; with
-/// it, the keys of the rows actually inserted.
+/// Inserts one part of the batch's observations (`ON CONFLICT DO NOTHING`)
+/// and returns the count of new rows and, with `returning`, their keys.
 pub(crate) async fn insert_observations_part(
     conn: &mut SqliteConnection,
     part: &[&Observation],
     returning: bool,
-) -> Result<Inserted<SqliteRow>, sqlx::Error> {
+) -> Result<(u64, Vec<SqliteRow>), sqlx::Error> {
     let mut qb =
         QueryBuilder::<Sqlite>::new("INSERT INTO observations (sensor_id, metric, ts_ms, value) ");
     qb.push_values(part, |mut b, o| {
@@ -36,11 +35,11 @@ pub(crate) async fn insert_observations_part(
     qb.push(" ON CONFLICT (sensor_id, metric, ts_ms) DO NOTHING");
     if returning {
         qb.push(" RETURNING sensor_id, metric, ts_ms");
-        Ok(Inserted::Keys(qb.build().fetch_all(&mut *conn).await?))
+        let keys = qb.build().fetch_all(&mut *conn).await?;
+        Ok((keys.len() as u64, keys))
     } else {
-        Ok(Inserted::Count(
-            qb.build().execute(&mut *conn).await?.rows_affected(),
-        ))
+        let n = qb.build().execute(&mut *conn).await?.rows_affected();
+        Ok((n, Vec::new()))
     }
 }
 

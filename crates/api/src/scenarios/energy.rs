@@ -117,20 +117,13 @@ fn with_loads(t: TwinFeeder, snap: &TwinSnapshot) -> Feeder {
             .map_or(engine_energy::MIN_DESIGN_KW, building_design_kw)
             * DIVERSITY;
         let index = i64::try_from(net.load.len()).unwrap_or(i64::MAX);
-        net.load.push(Load {
+        net.load.push(Load::constant_power(
             index,
-            name: b.clone(),
+            b.clone(),
             bus,
-            p_mw: kw / 1000.0,
-            q_mvar: kw * tan_phi / 1000.0,
-            const_z_p_percent: 0.0,
-            const_i_p_percent: 0.0,
-            const_z_q_percent: 0.0,
-            const_i_q_percent: 0.0,
-            scaling: 1.0,
-            in_service: true,
-            profile: String::new(),
-        });
+            kw / 1000.0,
+            kw * tan_phi / 1000.0,
+        ));
     }
     let buses = net.load.iter().map(|l| l.bus).collect();
     let busbar = net.trafo.first().map_or(1, |t| t.lv_bus);

@@ -19,7 +19,7 @@ use ingest::{DecodeContext, SparkplugState};
 use serde_json::{Value, json};
 use store::{Batch, DbConfig, GatewayRecord, Store};
 
-use crate::infra::{DbKind, Setup, unique};
+use crate::infra::{DbKind, Setup, drop_schema, unique};
 use crate::mqtt::now_ms;
 use crate::phase::median;
 use crate::{procfs, workload};
@@ -52,14 +52,7 @@ pub async fn run(setup: &Setup, rep: usize) -> Result<Value, String> {
     let out = measure(setup, &store, rep).await;
     store.close().await;
     if let (Some(url), Some(schema)) = (&setup.database_url, &schema) {
-        use sqlx::Connection as _;
-        if let Ok(mut c) = sqlx::PgConnection::connect(url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-            )))
-            .execute(&mut c)
-            .await;
-        }
+        drop_schema(url, schema).await;
     }
     out
 }

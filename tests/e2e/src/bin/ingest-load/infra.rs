@@ -201,6 +201,19 @@ pub fn bring_up(setup: &Setup, phase: Phase, client: &str) -> Result<Infra, Stri
     Ok(infra)
 }
 
+/// Drops a PostgreSQL schema made for one phase (best effort: a leftover
+/// schema only costs disk).
+pub async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection as _;
+    if let Ok(mut c) = sqlx::PgConnection::connect(url).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+        )))
+        .execute(&mut c)
+        .await;
+    }
+}
+
 /// Stops everything `bring_up` started and drops the schema.
 pub async fn tear_down(setup: &Setup, infra: Infra) {
     if let Some(s) = infra.server {
@@ -208,14 +221,7 @@ pub async fn tear_down(setup: &Setup, infra: Infra) {
     }
     drop(infra.mosquitto);
     if let (Some(url), Some(schema)) = (&setup.database_url, &infra.schema) {
-        use sqlx::Connection as _;
-        if let Ok(mut c) = sqlx::PgConnection::connect(url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-            )))
-            .execute(&mut c)
-            .await;
-        }
+        drop_schema(url, schema).await;
     }
     if setup.keep {
         let kept = infra.dir.keep();
